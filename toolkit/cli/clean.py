@@ -1,0 +1,3 @@
+"""`toolkit clean` commands."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""`toolkit dataset` commands."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""`toolkit project` commands."""
+
+COMMANDS: list = []

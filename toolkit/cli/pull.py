@@ -1,0 +1,3 @@
+"""`toolkit pull` commands."""
+
+COMMANDS: list = []

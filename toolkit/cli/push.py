@@ -1,0 +1,3 @@
+"""`toolkit push` commands."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""`toolkit schema` commands."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""`toolkit studio` commands."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""`toolkit tasks` commands."""
+
+COMMANDS: list = []
