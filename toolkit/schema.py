@@ -315,8 +315,22 @@ def schema_hash(schema: Schema) -> str:
 
 # -- Label Studio XML ----------------------------------------------------------------------
 
-_COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6",
-           "#bcf60c", "#fabebe", "#008080", "#e6beff", "#9a6324", "#800000", "#808000"]
+_COLORS = [
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#46f0f0",
+    "#f032e6",
+    "#bcf60c",
+    "#fabebe",
+    "#008080",
+    "#e6beff",
+    "#9a6324",
+    "#800000",
+    "#808000",
+]
 
 
 def assign_hotkeys(schema: Schema) -> dict[tuple[str, str], str]:
@@ -351,7 +365,7 @@ def render_label_config(schema: Schema) -> str:
         lines.append(f"  <Header value={q('$' + schema.header_field)}/>")
     color = iter(_COLORS * 10)
     for g in schema.spans:
-        lines.append(f"  <Labels name={q(g.name)} toName={q(schema.text_name)} showInline=\"true\">")
+        lines.append(f'  <Labels name={q(g.name)} toName={q(schema.text_name)} showInline="true">')
         for label in g.labels:
             key = hotkeys.get((g.name, label.value))
             attrs = f" hotkey={q(key)}" if key else ""
@@ -369,14 +383,14 @@ def render_label_config(schema: Schema) -> str:
     for g in schema.spans:
         for a in g.attributes:
             lines.append(
-                f"  <View visibleWhen=\"region-selected\" whenLabelValue={q(','.join(g.values))}>"
+                f'  <View visibleWhen="region-selected" whenLabelValue={q(",".join(g.values))}>'
             )
             title = a.description or a.name
             lines.append(f"    <Header value={q(f'{g.name}: {title}')}/>")
             req = ' required="true"' if a.required else ""
             lines.append(
                 f"    <Choices name={q(g.control(a))} toName={q(schema.text_name)} "
-                f"perRegion=\"true\" choice=\"single-radio\" showInline=\"true\"{req}>"
+                f'perRegion="true" choice="single-radio" showInline="true"{req}>'
             )
             lines += _choice_lines(g.control(a), a.choices, hotkeys)
             lines.append("    </Choices>")
@@ -389,7 +403,7 @@ def render_label_config(schema: Schema) -> str:
         req = ' required="true"' if d.required else ""
         lines.append(
             f"  <Choices name={q(d.name)} toName={q(schema.text_name)} "
-            f"choice=\"single-radio\" showInline=\"true\"{req}>"
+            f'choice="single-radio" showInline="true"{req}>'
         )
         lines += _choice_lines(d.name, d.choices, hotkeys, indent="    ")
         lines.append("  </Choices>")
@@ -398,7 +412,9 @@ def render_label_config(schema: Schema) -> str:
 
 
 def _choice_lines(
-    control: str, options: tuple[Option, ...], hotkeys: dict[tuple[str, str], str],
+    control: str,
+    options: tuple[Option, ...],
+    hotkeys: dict[tuple[str, str], str],
     indent: str = "      ",
 ) -> list[str]:
     out = []

@@ -1,3 +1,97 @@
-"""`toolkit pull` commands."""
+"""`toolkit pull` command."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.cli.common import connection_options, exports_dir_option, schema_option
+from toolkit.pull import pull_from_file, pull_from_project
+from toolkit.resolve import POLICIES
+from toolkit.schema import load_schema
+
+
+def _ratios(value: str) -> tuple[float, float, float]:
+    try:
+        parts = tuple(float(x) for x in value.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
+        raise click.BadParameter("give three non-negative ratios summing to 1, e.g. 0.8,0.1,0.1")
+    return parts  # type: ignore[return-value]
+
+
+@click.command()
+@click.option("--project", "project_ref", help="Project title or id to export from.")
+@click.option(
+    "--from-file",
+    "export_file",
+    type=click.Path(path_type=Path),
+    help="A Label Studio JSON export instead of a server.",
+)
+@click.option("--dataset", required=True, help="Dataset name (lowercase, e.g. news-demo).")
+@click.option("--version", help="Version to write (default: the next minor).")
+@click.option(
+    "--resolve",
+    "policy",
+    type=click.Choice(POLICIES),
+    default="auto",
+    show_default=True,
+    help="How several annotations of one task become one.",
+)
+@click.option(
+    "--splits", default="0.8,0.1,0.1", show_default=True, help="train,validation,test ratios."
+)
+@exports_dir_option
+@schema_option
+@connection_options
+def pull(
+    project_ref: str | None,
+    export_file: Path | None,
+    dataset: str,
+    version: str | None,
+    policy: str,
+    splits: str,
+    exports_dir: Path,
+    schema_path: Path,
+    server: Any,
+) -> None:
+    """Write completed annotations as a new immutable dataset version.
+
+    \b
+    Example:
+      toolkit pull --project "News demo" --dataset news-demo
+      toolkit pull --from-file export.json --dataset news-demo --exports-dir exports
+    """
+    if bool(project_ref) == bool(export_file):
+        raise click.UsageError("give exactly one of --project or --from-file")
+    options = dict(
+        dataset=dataset,
+        exports_dir=exports_dir,
+        policy=policy,
+        version=version,
+        split_ratios=_ratios(splits),
+    )
+    loaded = load_schema(schema_path)
+    if export_file:
+        result, built = pull_from_file(loaded, export_file, **options)
+    else:
+        result, built = pull_from_project(
+            loaded, server.client(), server.connection, project_ref, **options
+        )
+    stats = built.stats
+    click.echo(
+        f"{stats.tasks} tasks, {len(built.rows)} rows; {stats.annotations} annotations "
+        f"({stats.skipped} skipped); {stats.spans_kept} spans kept, "
+        f"{stats.spans_repaired} repaired, {stats.problems} quarantined"
+    )
+    if not result.created:
+        click.echo(f"Nothing changed since {dataset} {result.version}; no new version written.")
+        return
+    click.echo(f"Wrote {result.path}")
+    click.echo(f'Load it with: datasets.load_dataset("{result.path}")')
+
+
+COMMANDS = [pull]

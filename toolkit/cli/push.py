@@ -1,3 +1,39 @@
-"""`toolkit push` commands."""
+"""`toolkit push` command."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.cli.common import connection_options, schema_option
+from toolkit.project import get_project
+from toolkit.push import push_tasks
+from toolkit.schema import load_schema
+from toolkit.tasks import make_tasks, read_articles
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--project", "project_ref", required=True, help="Project title or id.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10000))
+@schema_option
+@connection_options
+def push(source: Path, project_ref: str, batch_size: int, schema_path: Path, server: Any) -> None:
+    """Import articles (or a tasks file) into a project; pushing again imports nothing.
+
+    \b
+    Example:
+      toolkit push articles.parquet --project "News demo"
+    """
+    loaded = load_schema(schema_path)
+    client = server.client()
+    project = get_project(client, project_ref)
+    report = push_tasks(
+        client, project.id, make_tasks(read_articles(source), loaded), batch_size=batch_size
+    )
+    click.echo(report.summary())
+
+
+COMMANDS = [push]

@@ -1,0 +1,293 @@
+"""Label Studio annotation results → validated, schema-shaped records.
+
+Every result item of an annotation is checked against the schema (control names, label and
+choice values, relation ends) and every span against the task text. Offsets that are provably
+repairable are repaired and the repair recorded; anything else becomes a :class:`Problem`
+that the caller quarantines. Nothing is dropped silently.
+
+Offset repairs (each only when the repaired slice equals the span text exactly):
+- ``utf16``: offsets counted in UTF-16 code units (astral characters such as emoji count 2);
+- ``crlf``: offsets counted on the text with ``\\n`` written as ``\\r\\n``;
+- ``whitespace``: the span text has whitespace collapsed or trimmed; the slice is kept as the
+  span text when it matches after collapsing whitespace on both sides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.schema import Schema, SpanGroup
+
+
+@dataclass(slots=True)
+class Problem:
+    """A result item that could not be used, with where it came from and why."""
+
+    task_id: int | None
+    annotation_id: int | None
+    result_id: str | None
+    reason: str
+    item: Any = None
+
+    def to_dict(self) -> dict:
+        return {
+            "task_id": self.task_id,
+            "annotation_id": self.annotation_id,
+            "result_id": self.result_id,
+            "reason": self.reason,
+            "item": self.item,
+        }
+
+
+@dataclass(slots=True)
+class Span:
+    """One labelled region with its per-region attributes and outgoing relations."""
+
+    region_id: str
+    group: str
+    label: str
+    start: int
+    end: int
+    text: str
+    attributes: dict[str, str] = field(default_factory=dict)
+    relations: dict[str, list[str]] = field(default_factory=dict)
+    repair: str | None = None
+
+    @property
+    def key(self) -> tuple[str, int, int, str]:
+        return (self.group, self.start, self.end, self.label)
+
+
+@dataclass(slots=True)
+class Annotation:
+    """One annotator's validated work on one task."""
+
+    annotation_id: int
+    task_id: int
+    annotator: str
+    ground_truth: bool = False
+    skipped: bool = False
+    lead_time: float | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    prediction_model_version: str | None = None
+    spans: list[Span] = field(default_factory=list)
+    document: dict[str, str] = field(default_factory=dict)
+    repairs: int = 0
+
+
+_WS = re.compile(r"\s+")
+
+
+def _utf16_to_cp(text: str, offset: int) -> int | None:
+    """Code-point index for a UTF-16 code-unit offset, or None when it splits a pair."""
+    units = 0
+    for i, ch in enumerate(text):
+        if units == offset:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > offset:
+            return None
+    return len(text) if units == offset else None
+
+
+def _crlf_to_lf(text: str, offset: int) -> int | None:
+    """Index in ``text`` for an offset counted as if every ``\\n`` were ``\\r\\n``."""
+    pos = 0
+    for i, ch in enumerate(text):
+        if pos == offset:
+            return i
+        pos += 2 if ch == "\n" else 1
+        if pos > offset:
+            return None
+    return len(text) if pos == offset else None
+
+
+def check_offsets(
+    text: str, start: Any, end: Any, span_text: Any
+) -> tuple[int, int, str, str | None]:
+    """Return ``(start, end, span_text, repair)`` for a span, or raise ``ValueError(reason)``."""
+    if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool):
+        raise ValueError(f"offsets are not integers (start={start!r}, end={end!r})")
+    if start < 0 or end <= start:
+        raise ValueError(f"offsets out of order or negative (start={start}, end={end})")
+    if not isinstance(span_text, str):
+        if end <= len(text):
+            return start, end, text[start:end], "text-missing"
+        raise ValueError(f"span has no text and end {end} is past the text length {len(text)}")
+    if end <= len(text) and text[start:end] == span_text:
+        return start, end, span_text, None
+    for name, convert in (("utf16", _utf16_to_cp), ("crlf", _crlf_to_lf)):
+        s, e = convert(text, start), convert(text, end)
+        if s is not None and e is not None and text[s:e] == span_text:
+            return s, e, span_text, name
+    if end <= len(text):
+        sliced = text[start:end]
+        if _WS.sub(" ", sliced).strip() == _WS.sub(" ", span_text).strip() and sliced.strip():
+            return start, end, sliced, "whitespace"
+    if end > len(text):
+        raise ValueError(f"span end {end} is past the text length {len(text)}")
+    raise ValueError(f"text[{start}:{end}] is {text[start:end]!r}, not the span text {span_text!r}")
+
+
+def parse_annotation(
+    schema: Schema,
+    task: dict,
+    raw: dict,
+    annotator: str,
+    problems: list[Problem],
+) -> Annotation:
+    """Validate one exported annotation of ``task``; unusable items go to ``problems``."""
+    data = task.get("data") or {}
+    text = data.get(schema.text_field)
+    task_id = task.get("id")
+    ann = Annotation(
+        annotation_id=raw.get("id"),
+        task_id=task_id,
+        annotator=annotator,
+        ground_truth=bool(raw.get("ground_truth")),
+        skipped=bool(raw.get("was_cancelled")),
+        lead_time=raw.get("lead_time"),
+        created_at=raw.get("created_at"),
+        updated_at=raw.get("updated_at"),
+    )
+    prediction = raw.get("prediction") or {}
+    if isinstance(prediction, dict) and prediction.get("model_version"):
+        ann.prediction_model_version = str(prediction["model_version"])
+
+    def bad(item: Any, reason: str) -> None:
+        rid = item.get("id") if isinstance(item, dict) else None
+        problems.append(Problem(task_id, ann.annotation_id, rid, reason, item))
+
+    results = raw.get("result") or []
+    if not isinstance(results, list):
+        bad(results, "annotation result is not a list")
+        return ann
+    if not isinstance(text, str):
+        if results:
+            bad(None, f"task has no text in data field {schema.text_field!r}")
+        return ann
+
+    controls = schema.controls()
+    spans: dict[str, Span] = {}
+    region_choices: list[tuple[dict, SpanGroup, str]] = []
+    relations: list[dict] = []
+    for item in results:
+        if not isinstance(item, dict):
+            bad(item, "result item is not an object")
+            continue
+        kind = item.get("type")
+        if kind == "relation":
+            relations.append(item)
+            continue
+        name = item.get("from_name")
+        value = item.get("value") if isinstance(item.get("value"), dict) else None
+        if name not in controls:
+            bad(item, f"control {name!r} is not in schema {schema.name!r}")
+            continue
+        if value is None:
+            bad(item, f"result for {name!r} has no value")
+            continue
+        if item.get("to_name", schema.text_name) != schema.text_name:
+            bad(item, f"result points to {item.get('to_name')!r}, not {schema.text_name!r}")
+            continue
+        ctrl_kind, definition = controls[name]
+        if ctrl_kind == "labels":
+            _add_span(schema, definition, item, value, text, spans, bad)
+        elif ctrl_kind == "attribute":
+            group, attr = definition
+            choice = _single_choice(value, attr.values, name, item, bad)
+            if choice is not None:
+                region_choices.append((item, group, f"{attr.name}={choice}"))
+        else:
+            choice = _single_choice(value, definition.values, name, item, bad)
+            if choice is None:
+                continue
+            if definition.when_field and not data.get(definition.when_field):
+                bad(item, f"{name!r} answered but the task has no {definition.when_field!r}")
+                continue
+            ann.document[name] = choice
+
+    for item, group, assignment in region_choices:
+        span = spans.get(item.get("id"))
+        attr_name, choice = assignment.split("=", 1)
+        if span is None or span.group != group.name:
+            bad(item, f"per-region choice {item.get('from_name')!r} has no {group.name} region")
+            continue
+        span.attributes[attr_name] = choice
+
+    for item in relations:
+        _add_relation(schema, item, spans, bad)
+
+    ann.spans = sorted(spans.values(), key=lambda s: (s.start, s.end, s.group, s.label))
+    ann.repairs = sum(1 for s in ann.spans if s.repair)
+    return ann
+
+
+def _single_choice(value: dict, allowed: list[str], name: str, item: dict, bad: Any) -> str | None:
+    choices = value.get("choices")
+    if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], str):
+        bad(item, f"{name!r} needs exactly one choice, got {choices!r}")
+        return None
+    if choices[0] not in allowed:
+        bad(item, f"choice {choices[0]!r} is not one of {allowed} for {name!r}")
+        return None
+    return choices[0]
+
+
+def _add_span(
+    schema: Schema,
+    group: SpanGroup,
+    item: dict,
+    value: dict,
+    text: str,
+    spans: dict[str, Span],
+    bad: Any,
+) -> None:
+    labels = value.get(group.name) or value.get("labels")
+    if not isinstance(labels, list) or len(labels) != 1:
+        bad(item, f"span needs exactly one label of {group.name!r}, got {labels!r}")
+        return
+    label = labels[0]
+    if label not in group.values:
+        bad(item, f"label {label!r} is not in {group.name!r} {group.values}")
+        return
+    try:
+        start, end, span_text, repair = check_offsets(
+            text, value.get("start"), value.get("end"), value.get("text")
+        )
+    except ValueError as exc:
+        bad(item, f"offsets: {exc}")
+        return
+    rid = str(item.get("id") or f"{group.name}:{start}:{end}")
+    if rid in spans:
+        bad(item, f"region id {rid!r} labelled twice")
+        return
+    spans[rid] = Span(rid, group.name, label, start, end, span_text, repair=repair)
+
+
+def _add_relation(schema: Schema, item: dict, spans: dict[str, Span], bad: Any) -> None:
+    src, dst = spans.get(item.get("from_id")), spans.get(item.get("to_id"))
+    if item.get("direction") == "left":
+        src, dst = dst, src
+    if src is None or dst is None:
+        bad(item, "relation end is not a kept region")
+        return
+    labels = item.get("labels") or []
+    fitting = [
+        r for g in schema.spans if g.name == src.group for r in g.relations if r.to == dst.group
+    ]
+    if not labels:
+        if len(fitting) != 1:
+            bad(
+                item, f"unlabelled relation {src.group} → {dst.group} fits {len(fitting)} relations"
+            )
+            return
+        labels = [fitting[0].name]
+    for name in labels:
+        if name not in [r.name for r in fitting]:
+            bad(item, f"relation {name!r} does not go from {src.group} to {dst.group}")
+            continue
+        src.relations.setdefault(name, []).append(dst.region_id)

@@ -1,0 +1,86 @@
+"""``datasets.Features`` derived from the schema: the only place dataset columns are defined.
+
+Default config, one row per article:
+- article metadata: ``id``, ``text``, ``title``, ``url``, ``source``, ``published_at``
+  (ISO 8601 string, offset kept), ``language``;
+- one list column per span group (``entities``, ``claims``): ``start``, ``end`` (code points,
+  end exclusive), ``text``, ``label`` (ClassLabel), one ClassLabel per attribute (null when the
+  annotator chose none) and one ``list<int32>`` per relation: indices into the target group's
+  list in the same row (``claims[i].claimed_by == [j]`` → ``entities[j]``);
+- one column per document choice: ``list<{target, label}>`` when the choice is tied to a task
+  field (the stance toward ``target``), else a ClassLabel;
+- provenance: ``annotators`` (pseudonyms), ``annotation_ids``, ``task_id``, ``resolution``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from datasets import ClassLabel, Features, Value
+
+if TYPE_CHECKING:
+    from toolkit.schema import Schema
+
+ARTICLE_COLUMNS = ("id", "text", "title", "url", "source", "published_at", "language")
+
+
+def span_feature(schema: Schema, group_name: str) -> dict:
+    """The struct of one span of a group (used inside a list)."""
+    group = schema.group(group_name)
+    struct: dict = {
+        "start": Value("int32"),
+        "end": Value("int32"),
+        "text": Value("string"),
+        "label": ClassLabel(names=group.values),
+    }
+    for attr in group.attributes:
+        struct[attr.name] = ClassLabel(names=attr.values)
+    for rel in group.relations:
+        struct[rel.name] = [Value("int32")]
+    return struct
+
+
+def default_features(schema: Schema) -> Features:
+    """Features of the resolved, one-row-per-article config."""
+    cols: dict = {name: Value("string") for name in ARTICLE_COLUMNS}
+    for group in schema.spans:
+        cols[group.name] = [span_feature(schema, group.name)]
+    for doc in schema.document:
+        if doc.when_field:
+            cols[doc.name] = [{"target": Value("string"), "label": ClassLabel(names=doc.values)}]
+        else:
+            cols[doc.name] = ClassLabel(names=doc.values)
+    cols["task_id"] = Value("int64")
+    cols["annotators"] = [Value("string")]
+    cols["annotation_ids"] = [Value("int64")]
+    cols["resolution"] = {
+        "policy": Value("string"),
+        "n_annotations": Value("int32"),
+        "n_skipped": Value("int32"),
+        "needs_review": [Value("string")],
+    }
+    return Features(cols)
+
+
+def annotation_features(schema: Schema) -> Features:
+    """Features of the ``annotations`` config: one row per individual annotation."""
+    cols: dict = {
+        "annotation_id": Value("int64"),
+        "task_id": Value("int64"),
+        "article_id": Value("string"),
+        "annotator": Value("string"),
+        "ground_truth": Value("bool"),
+        "skipped": Value("bool"),
+        "lead_time": Value("float64"),
+        "created_at": Value("string"),
+        "updated_at": Value("string"),
+        "prediction_model_version": Value("string"),
+    }
+    for group in schema.spans:
+        cols[group.name] = [span_feature(schema, group.name)]
+    for doc in schema.document:
+        if doc.when_field:
+            cols[doc.name] = [{"target": Value("string"), "label": ClassLabel(names=doc.values)}]
+        else:
+            cols[doc.name] = ClassLabel(names=doc.values)
+    return Features(cols)

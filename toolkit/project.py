@@ -1,0 +1,152 @@
+"""Label Studio projects made from a schema: idempotent creation and guarded updates.
+
+A project made by this toolkit carries the schema's tag (``<name>@<hash12>``) in its
+description. ``ensure_project`` with the same title and schema returns the same project. With a
+changed schema the labeling config is updated only when no label, choice or relation already
+used by an annotation would be orphaned; otherwise it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.errors import LabelStudioError, ToolkitError
+from toolkit.guidelines import render_guidelines
+from toolkit.schema import Schema
+from toolkit.tasks import schema_tag
+
+
+@dataclass(slots=True)
+class ProjectResult:
+    project_id: int
+    title: str
+    status: str  # "created", "unchanged" or "updated"
+
+    def summary(self) -> str:
+        verb = {
+            "created": "Created",
+            "unchanged": "Already exists, unchanged:",
+            "updated": "Updated the labeling config of",
+        }[self.status]
+        return f"{verb} project {self.project_id} {self.title!r}"
+
+
+def _api(action: str) -> Any:
+    from toolkit.labelstudio.client import api_errors
+
+    return api_errors(action)
+
+
+def find_projects(client: Any, title: str) -> list[Any]:
+    """Projects whose title is exactly ``title``."""
+    with _api("listing projects"):
+        return [p for p in client.projects.list(page_size=100) if p.title == title]
+
+
+def get_project(client: Any, title_or_id: str | int) -> Any:
+    """A project by numeric id or exact title; clear errors for none or several."""
+    ref = str(title_or_id).strip()
+    if ref.isdigit():
+        from label_studio_sdk.core.api_error import ApiError
+
+        try:
+            return client.projects.get(id=int(ref))
+        except ApiError as exc:
+            if exc.status_code == 404:
+                raise LabelStudioError(
+                    f"no project with id {ref}; list them in the Label Studio UI or pass a title"
+                ) from None
+            raise
+    matches = find_projects(client, ref)
+    if not matches:
+        raise LabelStudioError(
+            f"no project titled {ref!r}; create it with `toolkit project create {ref!r}`"
+        )
+    if len(matches) > 1:
+        ids = ", ".join(str(p.id) for p in matches)
+        raise LabelStudioError(f"several projects are titled {ref!r} (ids {ids}); pass an id")
+    return matches[0]
+
+
+def used_values(client: Any, project_id: int) -> set[tuple[str, str]]:
+    """``(control, value)`` pairs used by the project's annotations (and relation labels)."""
+    from toolkit.pull import download_export, iter_export, temp_export_path
+
+    path = temp_export_path()
+    used: set[tuple[str, str]] = set()
+    try:
+        download_export(client, project_id, path)
+        tasks = list(iter_export(path))
+    finally:
+        path.unlink(missing_ok=True)
+    for task in tasks:
+        for ann in task.get("annotations") or []:
+            for item in ann.get("result") or []:
+                if item.get("type") == "relation":
+                    used.update(("<relation>", label) for label in item.get("labels") or [])
+                    continue
+                value = item.get("value") or {}
+                name = item.get("from_name", "")
+                for key in ("labels", "choices"):
+                    used.update((name, v) for v in value.get(key) or [] if isinstance(v, str))
+                for v in value.get(name) or []:
+                    if isinstance(v, str):
+                        used.add((name, v))
+    return used
+
+
+def schema_values(schema: Schema) -> set[tuple[str, str]]:
+    """``(control, value)`` pairs a schema accepts."""
+    out: set[tuple[str, str]] = set()
+    for group in schema.spans:
+        out.update((group.name, v) for v in group.values)
+        for attr in group.attributes:
+            out.update((group.control(attr), v) for v in attr.values)
+        out.update(("<relation>", r.name) for r in group.relations)
+    for doc in schema.document:
+        out.update((doc.name, v) for v in doc.values)
+    return out
+
+
+def ensure_project(client: Any, title: str, schema: Schema) -> ProjectResult:
+    """Create the project, or return it unchanged, or update its config when that is safe."""
+    if len(title.strip()) < 3:
+        raise ToolkitError(
+            f"project title {title!r} is too short (Label Studio needs 3+ characters)"
+        )
+    config = schema.to_label_config()
+    description = f"Made by toolkit from schema {schema_tag(schema)}"
+    matches = find_projects(client, title)
+    if len(matches) > 1:
+        ids = ", ".join(str(p.id) for p in matches)
+        raise LabelStudioError(f"several projects are titled {title!r} (ids {ids}); rename one")
+    if not matches:
+        with _api(f"creating project {title!r}"):
+            project = client.projects.create(
+                title=title,
+                label_config=config,
+                description=description,
+                expert_instruction=render_guidelines(schema, html=True),
+                show_instruction=True,
+            )
+        return ProjectResult(project.id, title, "created")
+    project = matches[0]
+    if (project.label_config or "").strip() == config.strip():
+        return ProjectResult(project.id, title, "unchanged")
+    orphans = sorted(used_values(client, project.id) - schema_values(schema))
+    if orphans:
+        shown = ", ".join(f"{c}={v}" for c, v in orphans[:10])
+        raise ToolkitError(
+            f"refusing to change the schema of project {project.id} {title!r}: annotations "
+            f"already use {shown}, which the new schema drops. Keep those labels, or create a "
+            "new project with another title"
+        )
+    with _api(f"updating project {project.id}"):
+        client.projects.update(
+            id=project.id,
+            label_config=config,
+            description=description,
+            expert_instruction=render_guidelines(schema, html=True),
+        )
+    return ProjectResult(project.id, title, "updated")

@@ -1,0 +1,298 @@
+"""Label Studio annotations → a new dataset version.
+
+The export (downloaded from a server, or a Label Studio JSON export file) is streamed with
+ijson, one task at a time, never loaded whole. Each annotation is validated against the schema
+(:mod:`toolkit.annotations`), annotations are resolved per task (:mod:`toolkit.resolve`), rows
+are built (:mod:`toolkit.dataset.rows`) and a version is written (:mod:`toolkit.dataset.version`).
+Spans that fail validation are listed in ``quarantine.jsonl`` inside the version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.annotations import Problem, parse_annotation
+from toolkit.dataset.features import annotation_features
+from toolkit.dataset.rows import annotation_row, resolved_row
+from toolkit.errors import InputError
+from toolkit.pseudonyms import Pseudonymizer
+from toolkit.resolve import resolve
+from toolkit.schema import Schema
+
+
+@dataclass(slots=True)
+class BuildStats:
+    tasks: int = 0
+    tasks_without_annotations: int = 0
+    tasks_unresolved: int = 0
+    annotations: int = 0
+    skipped: int = 0
+    spans_kept: int = 0
+    spans_repaired: int = 0
+    problems: int = 0
+    needs_review: int = 0
+    labels: dict[str, Counter] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "tasks": self.tasks,
+            "tasks_without_annotations": self.tasks_without_annotations,
+            "tasks_unresolved": self.tasks_unresolved,
+            "annotations": self.annotations,
+            "skipped_annotations": self.skipped,
+            "spans_kept": self.spans_kept,
+            "spans_repaired": self.spans_repaired,
+            "quarantined": self.problems,
+            "fields_needing_review": self.needs_review,
+        }
+
+
+@dataclass(slots=True)
+class Built:
+    """Rows and bookkeeping for one dataset version."""
+
+    rows: list[dict]
+    annotation_rows: list[dict]
+    problems: list[Problem]
+    stats: BuildStats
+
+
+def iter_export(path: str | Path) -> Iterator[dict]:
+    """Stream the tasks of a Label Studio JSON export file (a top-level array)."""
+    import ijson
+
+    path = Path(path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open export ({exc.strerror})") from None
+    with handle:
+        first = handle.read(1)
+        while first and first.isspace():
+            first = handle.read(1)
+        handle.seek(0)
+        if first != b"[":
+            what = "an empty file" if not first else f"a file starting with {first!r}"
+            raise InputError(
+                f"{path}: not a Label Studio JSON export (expected a JSON array of tasks, "
+                f"got {what}); export the project as JSON"
+            )
+        index = 0
+        try:
+            for index, task in enumerate(ijson.items(handle, "item", use_float=True), 1):
+                if not isinstance(task, dict):
+                    raise InputError(f"{path}: item {index} is not a task object")
+                yield task
+        except ijson.JSONError as exc:
+            raise InputError(
+                f"{path}: invalid JSON after task {index} ({exc}); re-export the project"
+            ) from None
+
+
+def build(
+    schema: Schema, tasks: Iterator[dict], pseudonymize: Pseudonymizer, policy: str = "auto"
+) -> Built:
+    """Validate, resolve and shape every task of an export."""
+    stats = BuildStats(labels={g.name: Counter() for g in schema.spans})
+    for doc in schema.document:
+        stats.labels[doc.name] = Counter()
+    problems: list[Problem] = []
+    rows: list[dict] = []
+    annotation_rows: list[dict] = []
+    seen_ids: set = set()
+    for task in tasks:
+        stats.tasks += 1
+        task_id = task.get("id")
+        if task_id in seen_ids:
+            problems.append(Problem(task_id, None, None, "task id appears twice in the export"))
+            continue
+        seen_ids.add(task_id)
+        raw_annotations = task.get("annotations") or []
+        if not isinstance(raw_annotations, list) or not raw_annotations:
+            stats.tasks_without_annotations += 1
+            continue
+        parsed = []
+        for raw in raw_annotations:
+            if not isinstance(raw, dict):
+                problems.append(Problem(task_id, None, None, "annotation is not an object"))
+                continue
+            before = len(problems)
+            ann = parse_annotation(
+                schema, task, raw, pseudonymize(raw.get("completed_by")), problems
+            )
+            for p in problems[before:]:
+                p.item = p.item if isinstance(p.item, (dict, list, str)) else None
+            parsed.append(ann)
+            stats.annotations += 1
+            stats.skipped += ann.skipped
+            if not ann.skipped:
+                annotation_rows.append(annotation_row(schema, task, ann))
+        resolved = resolve(parsed, policy)
+        if resolved is None:
+            stats.tasks_unresolved += 1
+            continue
+        row = resolved_row(schema, task, resolved, n_skipped=sum(a.skipped for a in parsed))
+        rows.append(row)
+        stats.spans_kept += len(resolved.spans)
+        stats.spans_repaired += sum(1 for s in resolved.spans if s.repair)
+        stats.needs_review += len(resolved.needs_review)
+        for span in resolved.spans:
+            stats.labels[span.group][span.label] += 1
+        for name, value in resolved.document.items():
+            stats.labels[name][value] += 1
+    stats.problems = len(problems)
+    return Built(rows, annotation_rows, problems, stats)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download_export(client: Any, project_id: int, dest: Path) -> Path:
+    """Download the project's annotated tasks as Label Studio JSON into ``dest`` (streamed)."""
+    from toolkit.labelstudio.client import api_errors
+
+    with api_errors(f"exporting project {project_id}"), dest.open("wb") as handle:
+        for chunk in client.projects.exports.download_sync(
+            id=project_id, export_type="JSON", download_all_tasks=False
+        ):
+            handle.write(chunk)
+    return dest
+
+
+def quarantine_bytes(problems: list[Problem]) -> bytes:
+    lines = [json.dumps(p.to_dict(), ensure_ascii=False, default=str) for p in problems]
+    return ("\n".join(lines) + ("\n" if lines else "")).encode()
+
+
+def pull_to_version(
+    schema: Schema,
+    export_path: Path,
+    *,
+    dataset: str,
+    exports_dir: Path,
+    source: dict,
+    pseudonymize: Pseudonymizer,
+    policy: str = "auto",
+    version: str | None = None,
+    split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
+) -> tuple[Any, Built]:
+    """Build a dataset version from an export file. Returns (write result, build)."""
+    from toolkit.dataset.card import CardInfo
+    from toolkit.dataset.version import split_for, write_version
+
+    built = build(schema, iter_export(export_path), pseudonymize, policy)
+    splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
+    split_of: dict[str, str] = {}
+    for row in built.rows:
+        key = row.get("dup_group") or row["id"]
+        split_of[row["id"]] = split_for(key, split_ratios)
+        splits[split_of[row["id"]]].append(row)
+    ann_splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
+    for arow in built.annotation_rows:
+        ann_splits[split_of.get(arow["article_id"], "train")].append(arow)
+    languages = sorted({r["language"] for r in built.rows if r.get("language")})
+    card = CardInfo(
+        pretty_name=f"{dataset} ({schema.name} annotations)",
+        language=languages,
+        license="other",
+        task_categories=["token-classification", "text-classification"],
+        source_description=_describe_source(source),
+        label_distribution={k: dict(v) for k, v in built.stats.labels.items()},
+        policy=policy,
+        sections={"Pull statistics": _stats_table(built.stats)},
+    )
+    manifest_extra = {
+        "schema": {"name": schema.name, "version": schema.version, "sha256": schema.sha256},
+        "source": source,
+        "resolution_policy": policy,
+        "counts": built.stats.to_dict(),
+    }
+    result = write_version(
+        exports_dir,
+        dataset,
+        configs={"default": splits, "annotations": ann_splits},
+        features={"default": schema.features(), "annotations": annotation_features(schema)},
+        card=card,
+        manifest_extra=manifest_extra,
+        version=version,
+        extra_files={"quarantine.jsonl": quarantine_bytes(built.problems)},
+    )
+    return result, built
+
+
+def _describe_source(source: dict) -> str:
+    if source.get("kind") == "export-file":
+        return f"Label Studio export file {source.get('file')} (sha256 {source.get('sha256')})"
+    return f"Label Studio project {source.get('project_id')} at {source.get('url')}"
+
+
+def _stats_table(stats: BuildStats) -> str:
+    lines = ["| count | value |", "|---|---|"]
+    lines += [f"| {k.replace('_', ' ')} | {v} |" for k, v in stats.to_dict().items()]
+    return "\n".join(lines)
+
+
+def temp_export_path() -> Path:
+    handle = tempfile.NamedTemporaryFile(prefix="toolkit-export-", suffix=".json", delete=False)
+    handle.close()
+    return Path(handle.name)
+
+
+def _url_without_credentials(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def pull_from_file(schema: Schema, export_file: Path, **options: Any) -> tuple[Any, Built]:
+    """A dataset version from a Label Studio JSON export file (no server needed)."""
+    from toolkit.pseudonyms import load_key
+
+    export_file = Path(export_file)
+    if not export_file.is_file():
+        raise InputError(f"{export_file}: export file not found")
+    source = {"kind": "export-file", "file": export_file.name, "sha256": file_sha256(export_file)}
+    return pull_to_version(
+        schema, export_file, source=source, pseudonymize=Pseudonymizer(load_key()), **options
+    )
+
+
+def pull_from_project(
+    schema: Schema, client: Any, connection: Any, project_ref: str | int, **options: Any
+) -> tuple[Any, Built]:
+    """A dataset version from a live project: export streamed to a temporary file first."""
+    from toolkit.project import get_project
+    from toolkit.pseudonyms import load_key
+
+    project = get_project(client, project_ref)
+    path = temp_export_path()
+    try:
+        download_export(client, project.id, path)
+        source = {
+            "kind": "label-studio",
+            "url": _url_without_credentials(connection.url),
+            "project_id": project.id,
+            "project_title": project.title,
+            "export_sha256": file_sha256(path),
+        }
+        return pull_to_version(
+            schema, path, source=source, pseudonymize=Pseudonymizer(load_key()), **options
+        )
+    finally:
+        path.unlink(missing_ok=True)
