@@ -190,14 +190,20 @@ def pull_to_version(
 ) -> tuple[Any, Built]:
     """Build a dataset version from an export file. Returns (write result, build)."""
     from toolkit.dataset.card import CardInfo
-    from toolkit.dataset.version import split_for, write_version
+    from toolkit.dataset.version import assign_splits, write_version
 
     built = build(schema, iter_export(export_path), pseudonymize, policy)
+    if not built.rows:
+        raise InputError(
+            f"{export_path}: no task has a usable annotation ({built.stats.tasks} tasks, "
+            f"{built.stats.annotations} annotations, {built.stats.skipped} skipped); "
+            "annotate some tasks first"
+        )
+    group_of = {r["id"]: str(r.get("dup_group") or r["id"]) for r in built.rows}
+    split_of_group = assign_splits(group_of.values(), split_ratios)
+    split_of = {article: split_of_group[group] for article, group in group_of.items()}
     splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
-    split_of: dict[str, str] = {}
     for row in built.rows:
-        key = row.get("dup_group") or row["id"]
-        split_of[row["id"]] = split_for(key, split_ratios)
         splits[split_of[row["id"]]].append(row)
     ann_splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
     for arow in built.annotation_rows:
@@ -213,19 +219,16 @@ def pull_to_version(
         policy=policy,
         sections={"Pull statistics": _stats_table(built.stats)},
     )
-    manifest_extra = {
-        "schema": {"name": schema.name, "version": schema.version, "sha256": schema.sha256},
-        "source": source,
-        "resolution_policy": policy,
-        "counts": built.stats.to_dict(),
-    }
     result = write_version(
         exports_dir,
         dataset,
         configs={"default": splits, "annotations": ann_splits},
         features={"default": schema.features(), "annotations": annotation_features(schema)},
         card=card,
-        manifest_extra=manifest_extra,
+        schema={"name": schema.name, "sha256": schema.sha256},
+        source=source,
+        counts=built.stats.to_dict(),
+        manifest_extra={"resolution_policy": policy, "split_ratios": list(split_ratios)},
         version=version,
         extra_files={"quarantine.jsonl": quarantine_bytes(built.problems)},
     )

@@ -1,3 +1,132 @@
-"""`toolkit dataset` commands."""
+"""`toolkit dataset` commands: list, show and verify dataset versions."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from toolkit.cli import ToolkitGroup
+from toolkit.dataset import version as v
+
+
+def exports_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--exports-dir",
+        type=click.Path(file_okay=False),
+        default="exports",
+        show_default=True,
+        help="Directory holding <name>/<version>/ dataset versions.",
+    )(fn)
+
+
+@click.group(cls=ToolkitGroup)
+def dataset() -> None:
+    """Inspect and verify versioned datasets under exports/.
+
+    \b
+    Example:
+      toolkit dataset list
+      toolkit dataset show news-demo
+      toolkit dataset verify news-demo/0.1.0
+    """
+
+
+@dataset.command("list")
+@click.argument("name", required=False)
+@exports_option
+def list_(name: str | None, exports_dir: str) -> None:
+    """List datasets, or the versions of dataset NAME (oldest first).
+
+    \b
+    Example:
+      toolkit dataset list news-demo --exports-dir exports
+    """
+    if name is None:
+        names = v.list_datasets(exports_dir)
+        if not names:
+            click.echo(f"No datasets under {exports_dir}/.")
+        for each in names:
+            versions = v.list_versions(exports_dir, each)
+            click.echo(f"{each}\t{len(versions)} version(s)\tlatest {versions[-1]}")
+        return
+    versions = v.list_versions(exports_dir, v.validate_name(name))
+    if not versions:
+        click.echo(f"No versions of {name} under {exports_dir}/.")
+    for each in versions:
+        m = v.read_manifest(v.resolve_ref(f"{name}/{each}", exports_dir))
+        rows = sum((m.get("rows") or {}).get(v.DEFAULT_CONFIG, {}).values())
+        parent = m.get("parent_version") or "-"
+        click.echo(
+            f"{each}\t{m.get('created_at', '?')}\t{rows} rows\tparent {parent}\t"
+            f"content {str(m.get('content_sha256', '?'))[:12]}"
+        )
+
+
+@dataset.command()
+@click.argument("ref")
+@exports_option
+@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
+def show(ref: str, exports_dir: str, as_json: bool) -> None:
+    """Show the manifest of REF: NAME (latest version), NAME/VERSION or a path.
+
+    \b
+    Example:
+      toolkit dataset show news-demo/0.1.0
+    """
+    path = v.resolve_ref(ref, exports_dir)
+    m = v.read_manifest(path)
+    if as_json:
+        click.echo(json.dumps(m, indent=2, ensure_ascii=False))
+        return
+    schema = m.get("schema") or {}
+    lines = [
+        f"dataset:  {m.get('name', '?')} {m.get('version', '?')} ({path})",
+        f"parent:   {m.get('parent_version') or '-'}",
+        f"created:  {m.get('created_at', '?')} (toolkit {m.get('toolkit_version', '?')})",
+        f"schema:   {schema.get('name', '?')} (sha256 {schema.get('sha256', '?')})",
+        "source:   "
+        + (", ".join(f"{k}={val}" for k, val in (m.get("source") or {}).items()) or "-"),
+        f"content:  sha256 {m.get('content_sha256', '?')}",
+        "rows:",
+    ]
+    for config, per in (m.get("rows") or {}).items():
+        splits = " ".join(f"{split}={n}" for split, n in per.items())
+        lines.append(f"  {config:<14}{splits}  (total {sum(per.values())})")
+    counts = m.get("counts") or {}
+    if counts:
+        lines.append("counts:   " + ", ".join(f"{k}={val}" for k, val in counts.items()))
+    files = m.get("files") or {}
+    size = sum(f.get("bytes", 0) for f in files.values() if isinstance(f, dict))
+    lines.append(f"files:    {len(files)} + {v.MANIFEST} ({size} bytes)")
+    click.echo("\n".join(lines))
+
+
+@dataset.command()
+@click.argument("ref")
+@exports_option
+@click.option("--deep", is_flag=True, help="Also re-read the Parquet rows and their hash.")
+@click.pass_context
+def verify(ctx: click.Context, ref: str, exports_dir: str, deep: bool) -> None:
+    """Check REF's files against its manifest; exit 1 and list problems if any.
+
+    REF is NAME (latest version), NAME/VERSION or a path to a version directory.
+
+    \b
+    Example:
+      toolkit dataset verify news-demo/0.1.0 --deep
+    """
+    path = v.resolve_ref(ref, exports_dir)
+    problems = v.verify_version(path, deep=deep)
+    if problems:
+        click.echo(f"{path}: {len(problems)} problem(s)")
+        for problem in problems:
+            click.echo(f"  {problem}")
+        ctx.exit(1)
+    files = len(v.read_manifest(path)["files"])
+    click.echo(f"OK {path} ({files} files match the manifest{', rows re-hashed' if deep else ''})")
+
+
+COMMANDS = [dataset]

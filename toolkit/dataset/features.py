@@ -21,7 +21,9 @@ from datasets import ClassLabel, Features, Value
 if TYPE_CHECKING:
     from toolkit.schema import Schema
 
-ARTICLE_COLUMNS = ("id", "text", "title", "url", "source", "published_at", "language")
+ARTICLE_COLUMNS = (
+    "id", "text", "title", "url", "source", "published_at", "language", "dup_group",
+)
 
 
 def span_feature(schema: Schema, group_name: str) -> dict:
