@@ -11,15 +11,25 @@ TEXT = "Elon Musk 🚀 said X is fine.\nTrump agreed."
 
 def span(rid, start, end, label, text=None, group="entities"):
     return {
-        "id": rid, "from_name": group, "to_name": "text", "type": "labels",
-        "value": {"start": start, "end": end, "text": TEXT[start:end] if text is None else text,
-                  "labels": [label]},
+        "id": rid,
+        "from_name": group,
+        "to_name": "text",
+        "type": "labels",
+        "value": {
+            "start": start,
+            "end": end,
+            "text": TEXT[start:end] if text is None else text,
+            "labels": [label],
+        },
     }
 
 
 def task(results, text=TEXT, **data):
-    return {"id": 7, "data": {"text": text, "article_id": "a1", **data},
-            "annotations": [{"id": 70, "completed_by": 1, "result": results}]}
+    return {
+        "id": 7,
+        "data": {"text": text, "article_id": "a1", **data},
+        "annotations": [{"id": 70, "completed_by": 1, "result": results}],
+    }
 
 
 def parse(results, **data):
@@ -33,15 +43,35 @@ def test_valid_spans_attributes_relations_and_document():
     claim_start = TEXT.index("X is fine")
     results = [
         span("e1", 0, 9, "PER"),
-        {"id": "e1", "from_name": "entities_stance", "to_name": "text", "type": "choices",
-         "value": {"start": 0, "end": 9, "text": "Elon Musk", "choices": ["FAVOR"]}},
+        {
+            "id": "e1",
+            "from_name": "entities_stance",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"start": 0, "end": 9, "text": "Elon Musk", "choices": ["FAVOR"]},
+        },
         span("c1", claim_start, claim_start + 9, "CLAIM", group="claims"),
-        {"id": "c1", "from_name": "claims_verdict", "to_name": "text", "type": "choices",
-         "value": {"choices": ["REFUTED"]}},
-        {"from_id": "c1", "to_id": "e1", "type": "relation", "direction": "right",
-         "labels": ["claimed_by"]},
-        {"id": "d", "from_name": "stance", "to_name": "text", "type": "choices",
-         "value": {"choices": ["AGAINST"]}},
+        {
+            "id": "c1",
+            "from_name": "claims_verdict",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["REFUTED"]},
+        },
+        {
+            "from_id": "c1",
+            "to_id": "e1",
+            "type": "relation",
+            "direction": "right",
+            "labels": ["claimed_by"],
+        },
+        {
+            "id": "d",
+            "from_name": "stance",
+            "to_name": "text",
+            "type": "choices",
+            "value": {"choices": ["AGAINST"]},
+        },
     ]
     ann, problems = parse(results, target="Musk")
     assert problems == []
@@ -53,8 +83,11 @@ def test_valid_spans_attributes_relations_and_document():
 
 
 def test_unlabelled_relation_gets_the_only_fitting_relation():
-    results = [span("e1", 0, 9, "PER"), span("c1", 16, 27, "CLAIM", group="claims"),
-               {"from_id": "c1", "to_id": "e1", "type": "relation", "direction": "right"}]
+    results = [
+        span("e1", 0, 9, "PER"),
+        span("c1", 16, 27, "CLAIM", group="claims"),
+        {"from_id": "c1", "to_id": "e1", "type": "relation", "direction": "right"},
+    ]
     ann, problems = parse(results)
     assert problems == []
     assert {s.region_id: s.relations for s in ann.spans}["c1"] == {"claimed_by": ["e1"]}
@@ -68,10 +101,26 @@ def test_unlabelled_relation_gets_the_only_fitting_relation():
         (span("x", 9, 3, "PER"), "out of order"),
         (span("x", 0, 999, "PER", text="Elon"), "past the text length"),
         (span("x", 0, 4, "PER", text="Trump"), "not the span text"),
-        ({"id": "d", "from_name": "stance", "to_name": "text", "type": "choices",
-          "value": {"choices": ["FAVOR"]}}, "has no 'target'"),
-        ({"id": "d", "from_name": "claims_verdict", "to_name": "text", "type": "choices",
-          "value": {"choices": ["MAYBE"]}}, "not one of"),
+        (
+            {
+                "id": "d",
+                "from_name": "stance",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": ["FAVOR"]},
+            },
+            "has no 'target'",
+        ),
+        (
+            {
+                "id": "d",
+                "from_name": "claims_verdict",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": ["MAYBE"]},
+            },
+            "not one of",
+        ),
     ],
 )
 def test_bad_items_are_reported_not_dropped(item, reason):
@@ -87,7 +136,11 @@ def test_utf16_offsets_are_repaired():
     item = span("x", start + 1, start + 5, "PER", text="said")
     ann, problems = parse([item])
     assert problems == []
-    assert (ann.spans[0].start, ann.spans[0].end, ann.spans[0].repair) == (start, start + 4, "utf16")
+    assert (ann.spans[0].start, ann.spans[0].end, ann.spans[0].repair) == (
+        start,
+        start + 4,
+        "utf16",
+    )
 
 
 def test_crlf_offsets_are_repaired():

@@ -5,8 +5,16 @@ from toolkit.resolve import resolve
 
 
 def ann(aid, spans=(), doc=None, gt=False, skipped=False, updated="2024-01-01"):
-    return Annotation(aid, 1, f"ann_{aid}", ground_truth=gt, skipped=skipped, updated_at=updated,
-                      spans=list(spans), document=dict(doc or {}))
+    return Annotation(
+        aid,
+        1,
+        f"ann_{aid}",
+        ground_truth=gt,
+        skipped=skipped,
+        updated_at=updated,
+        spans=list(spans),
+        document=dict(doc or {}),
+    )
 
 
 def per(start, end, stance=None, rid=None):

@@ -28,30 +28,57 @@ SEED_BODY = (
     'Berusaha untuk menghentikannya," tulis Musk dalam platformnya, seperti dikutip dari AFP.'
 )
 ARTICLES = [
-    {"id": "seed", "text": SEED_BODY, "title": "Wawancara Trump dan Elon Musk di X",
-     "source": "kumparan", "language": "id", "published_at": "2024-08-13T10:28:00+07:00"},
-    {"id": "emoji", "text": "Fans 🚀🚀 cheered as Elon Musk spoke in Jakarta.\n\nIt was loud.",
-     "title": "Emoji", "language": "en"},
-    {"id": "target", "text": "The Jakarta council praised Trump for the plan.",
-     "target": "Trump", "language": "en"},
+    {
+        "id": "seed",
+        "text": SEED_BODY,
+        "title": "Wawancara Trump dan Elon Musk di X",
+        "source": "kumparan",
+        "language": "id",
+        "published_at": "2024-08-13T10:28:00+07:00",
+    },
+    {
+        "id": "emoji",
+        "text": "Fans 🚀🚀 cheered as Elon Musk spoke in Jakarta.\n\nIt was loud.",
+        "title": "Emoji",
+        "language": "en",
+    },
+    {
+        "id": "target",
+        "text": "The Jakarta council praised Trump for the plan.",
+        "target": "Trump",
+        "language": "en",
+    },
 ]
-SPEC_A = {"spans": [
-    {"id": "musk", "text": "Elon Musk", "label": "PER", "stance": "NEUTRAL"},
-    {"text": "Donald Trump", "label": "PER", "stance": "NEUTRAL"},
-    {"id": "m2", "text": "Musk", "occurrence": 2, "label": "PER"},
-    {"text": "Tampaknya ada serangan DDOS (Distributed Denial of Service) besar-besaran pada X.",
-     "label": "CLAIM", "verdict": "UNVERIFIABLE", "checkworthy": "CHECKWORTHY",
-     "claimed_by": "m2"},
-]}
-SPEC_B = {"spans": [
-    {"text": "Elon Musk", "label": "PER", "stance": "NEUTRAL"},
-    {"text": "Donald Trump", "label": "PER", "stance": "FAVOR"},
-    {"id": "m2", "text": "Musk", "occurrence": 2, "label": "PER"},
-    {"text": "AFP", "label": "ORG"},
-    {"text": "Tampaknya ada serangan DDOS (Distributed Denial of Service) besar-besaran pada X.",
-     "label": "CLAIM", "verdict": "UNVERIFIABLE", "checkworthy": "CHECKWORTHY",
-     "claimed_by": "m2"},
-]}
+DDOS_CLAIM = "Tampaknya ada serangan DDOS (Distributed Denial of Service) besar-besaran pada X."
+SPEC_A = {
+    "spans": [
+        {"id": "musk", "text": "Elon Musk", "label": "PER", "stance": "NEUTRAL"},
+        {"text": "Donald Trump", "label": "PER", "stance": "NEUTRAL"},
+        {"id": "m2", "text": "Musk", "occurrence": 2, "label": "PER"},
+        {
+            "text": DDOS_CLAIM,
+            "label": "CLAIM",
+            "verdict": "UNVERIFIABLE",
+            "checkworthy": "CHECKWORTHY",
+            "claimed_by": "m2",
+        },
+    ]
+}
+SPEC_B = {
+    "spans": [
+        {"text": "Elon Musk", "label": "PER", "stance": "NEUTRAL"},
+        {"text": "Donald Trump", "label": "PER", "stance": "FAVOR"},
+        {"id": "m2", "text": "Musk", "occurrence": 2, "label": "PER"},
+        {"text": "AFP", "label": "ORG"},
+        {
+            "text": DDOS_CLAIM,
+            "label": "CLAIM",
+            "verdict": "UNVERIFIABLE",
+            "checkworthy": "CHECKWORTHY",
+            "claimed_by": "m2",
+        },
+    ]
+}
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +162,11 @@ def test_two_users_annotate_through_the_api(label_studio):
         ids.append((user_id, ann.completed_by))
     # bob also labels the emoji article (astral characters before the span)
     text = tasks["emoji"].data["text"]
-    result = spec_to_result(SCHEMA, text, {"spans": [{"text": "Elon Musk", "label": "PER"},
-                                                     {"text": "Jakarta", "label": "LOC"}]})
+    result = spec_to_result(
+        SCHEMA,
+        text,
+        {"spans": [{"text": "Elon Musk", "label": "PER"}, {"text": "Jakarta", "label": "LOC"}]},
+    )
     client.annotations.create(id=tasks["emoji"].id, result=result)
     # alice skips the target article (a cancelled annotation)
     _, alice = label_studio.make_user("alice@example.com")
@@ -159,11 +189,15 @@ def test_pull_writes_a_loadable_version(env, work):
     label_names = features["entities"].feature["label"].names
     text = seed["text"]
     for span in seed["entities"] + seed["claims"]:
-        assert text[span["start"]:span["end"]] == span["text"]
+        assert text[span["start"] : span["end"]] == span["text"]
     entities = [(e["text"], label_names[e["label"]]) for e in seed["entities"]]
     # majority of two: a span marked by either is kept (half), AFP only by bob
-    assert entities == [("Elon Musk", "PER"), ("Donald Trump", "PER"), ("Musk", "PER"),
-                        ("AFP", "ORG")]
+    assert entities == [
+        ("Elon Musk", "PER"),
+        ("Donald Trump", "PER"),
+        ("Musk", "PER"),
+        ("AFP", "ORG"),
+    ]
     stance = features["entities"].feature["stance"]
     by_text = {e["text"]: e for e in seed["entities"]}
     assert stance.int2str(by_text["Elon Musk"]["stance"]) == "NEUTRAL"
@@ -176,7 +210,10 @@ def test_pull_writes_a_loadable_version(env, work):
     assert len(seed["annotators"]) == 2
     assert all(a.startswith("ann_") for a in seed["annotators"])
     emoji = rows["emoji"]
-    assert [emoji["text"][e["start"]:e["end"]] for e in emoji["entities"]] == ["Elon Musk", "Jakarta"]
+    assert [emoji["text"][e["start"] : e["end"]] for e in emoji["entities"]] == [
+        "Elon Musk",
+        "Jakarta",
+    ]
     dumped = "".join(p.read_text(errors="replace") for p in path.rglob("*") if p.is_file())
     assert "example.com" not in dumped and env["LABEL_STUDIO_API_KEY"] not in dumped
     manifest = json.loads((path / "manifest.json").read_text())
@@ -189,15 +226,25 @@ def test_pull_again_without_changes_writes_nothing(env, work):
     result = run(env, "pull", "--project", TITLE, "--dataset", "news-rt", "--exports-dir", exports)
     assert result.exit_code == 0
     assert "Nothing changed" in result.output
-    assert sorted(p.name for p in (exports / "news-rt").iterdir() if not p.name.startswith(".")) == [
-        "0.1.0"
-    ]
+    assert sorted(
+        p.name for p in (exports / "news-rt").iterdir() if not p.name.startswith(".")
+    ) == ["0.1.0"]
 
 
 def test_existing_version_is_never_overwritten(env, work):
     exports = work / "exports"
-    result = run(env, "pull", "--project", TITLE, "--dataset", "news-rt", "--exports-dir", exports,
-                 "--version", "0.1.0")
+    result = run(
+        env,
+        "pull",
+        "--project",
+        TITLE,
+        "--dataset",
+        "news-rt",
+        "--exports-dir",
+        exports,
+        "--version",
+        "0.1.0",
+    )
     assert result.exit_code == 1
     assert "0.1.0" in result.output and "exists" in result.output
 
@@ -205,12 +252,25 @@ def test_existing_version_is_never_overwritten(env, work):
 def test_from_file_gives_the_same_rows_offline(env, work, label_studio):
     client = label_studio.client()
     export = work / "export.json"
-    export.write_bytes(b"".join(client.projects.exports.download_sync(
-        id=_project(client).id, export_type="JSON", download_all_tasks=False)))
+    export.write_bytes(
+        b"".join(
+            client.projects.exports.download_sync(
+                id=_project(client).id, export_type="JSON", download_all_tasks=False
+            )
+        )
+    )
     exports = work / "exports"
     offline_env = {**env, "LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "x"}
-    result = run(offline_env, "pull", "--from-file", export, "--dataset", "news-file",
-                 "--exports-dir", exports)
+    result = run(
+        offline_env,
+        "pull",
+        "--from-file",
+        export,
+        "--dataset",
+        "news-file",
+        "--exports-dir",
+        exports,
+    )
     assert result.exit_code == 0, result.output
     server = load_dataset(str(exports / "news-rt" / "0.1.0"))
     offline = load_dataset(str(exports / "news-file" / "0.1.0"))
@@ -218,8 +278,16 @@ def test_from_file_gives_the_same_rows_offline(env, work, label_studio):
 
 
 def test_clear_errors_for_missing_project_and_bad_export(env, work):
-    missing = run(env, "pull", "--project", "No such project", "--dataset", "x",
-                  "--exports-dir", work / "exports")
+    missing = run(
+        env,
+        "pull",
+        "--project",
+        "No such project",
+        "--dataset",
+        "x",
+        "--exports-dir",
+        work / "exports",
+    )
     assert missing.exit_code == 1
     assert "no project titled 'No such project'" in missing.output
     bad = work / "bad.json"
@@ -229,8 +297,9 @@ def test_clear_errors_for_missing_project_and_bad_export(env, work):
     assert str(bad) in result.output and "not a Label Studio JSON export" in result.output
     truncated = work / "truncated.json"
     truncated.write_text('[{"id": 1, "data": {"text": "abc"}, "annotations": [')
-    result = run(env, "pull", "--from-file", truncated, "--dataset", "x",
-                 "--exports-dir", work / "ex2")
+    result = run(
+        env, "pull", "--from-file", truncated, "--dataset", "x", "--exports-dir", work / "ex2"
+    )
     assert result.exit_code == 1 and "invalid JSON" in result.output
     assert not (work / "ex2" / "x" / "0.1.0").exists()
 

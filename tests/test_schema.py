@@ -34,14 +34,18 @@ def test_render_check_fails_when_stale(tmp_path):
 def test_xml_has_every_label_in_schema_order():
     schema = load_schema()
     root = ElementTree.fromstring(schema.to_label_config())
-    labels = {
-        el.get("name"): [c.get("value") for c in el] for el in root.iter("Labels")
+    labels = {el.get("name"): [c.get("value") for c in el] for el in root.iter("Labels")}
+    assert labels == {
+        "entities": ["PER", "ORG", "LOC", "NORP", "EVENT", "PRODUCT"],
+        "claims": ["CLAIM"],
     }
-    assert labels == {"entities": ["PER", "ORG", "LOC", "NORP", "EVENT", "PRODUCT"],
-                      "claims": ["CLAIM"]}
     per_region = {el.get("name"): el.get("perRegion") for el in root.iter("Choices")}
-    assert per_region == {"entities_stance": "true", "claims_verdict": "true",
-                          "claims_checkworthy": "true", "stance": None}
+    assert per_region == {
+        "entities_stance": "true",
+        "claims_verdict": "true",
+        "claims_checkworthy": "true",
+        "stance": None,
+    }
     assert [r.get("value") for r in root.iter("Relation")] == ["claimed_by"]
     hotkeys = [el.get("hotkey") for el in root.iter() if el.get("hotkey")]
     n_values = sum(len(g.values) + sum(len(a.values) for a in g.attributes) for g in schema.spans)

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.errors import LabelStudioError
-
-NO_RETRY = {"max_retries": 0}
+from toolkit.labelstudio.client import NO_RETRY
 
 
 @dataclass(slots=True)

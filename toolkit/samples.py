@@ -50,16 +50,26 @@ def spec_to_result(schema: Schema, text: str, spec: dict) -> list[dict]:
         rid = f"r{n}"
         region_ids[str(span.get("id", rid))] = rid
         value = {"start": start, "end": end, "text": text[start:end]}
-        result.append({
-            "id": rid, "from_name": group.name, "to_name": schema.text_name, "type": "labels",
-            "value": {**value, "labels": [span["label"]]},
-        })
+        result.append(
+            {
+                "id": rid,
+                "from_name": group.name,
+                "to_name": schema.text_name,
+                "type": "labels",
+                "value": {**value, "labels": [span["label"]]},
+            }
+        )
         for attr in group.attributes:
             if attr.name in span:
-                result.append({
-                    "id": rid, "from_name": group.control(attr), "to_name": schema.text_name,
-                    "type": "choices", "value": {**value, "choices": [span[attr.name]]},
-                })
+                result.append(
+                    {
+                        "id": rid,
+                        "from_name": group.control(attr),
+                        "to_name": schema.text_name,
+                        "type": "choices",
+                        "value": {**value, "choices": [span[attr.name]]},
+                    }
+                )
         for rel in group.relations:
             targets = span.get(rel.name) or []
             for target in [targets] if isinstance(targets, str) else targets:
@@ -67,15 +77,25 @@ def spec_to_result(schema: Schema, text: str, spec: dict) -> list[dict]:
     for src, target, name in pending_relations:
         if target not in region_ids:
             raise InputError(f"sample relation {name!r} points to unknown span id {target!r}")
-        result.append({
-            "from_id": src, "to_id": region_ids[target], "type": "relation",
-            "direction": "right", "labels": [name],
-        })
+        result.append(
+            {
+                "from_id": src,
+                "to_id": region_ids[target],
+                "type": "relation",
+                "direction": "right",
+                "labels": [name],
+            }
+        )
     for name, choice in (spec.get("document") or {}).items():
-        result.append({
-            "id": f"doc-{name}", "from_name": name, "to_name": schema.text_name,
-            "type": "choices", "value": {"choices": [choice]},
-        })
+        result.append(
+            {
+                "id": f"doc-{name}",
+                "from_name": name,
+                "to_name": schema.text_name,
+                "type": "choices",
+                "value": {"choices": [choice]},
+            }
+        )
     return result
 
 
@@ -118,7 +138,9 @@ def annotate_project(
 
 
 def _user_id(annotation: Any) -> Any:
-    value = annotation.get("completed_by") if isinstance(annotation, dict) else getattr(
-        annotation, "completed_by", None
+    value = (
+        annotation.get("completed_by")
+        if isinstance(annotation, dict)
+        else getattr(annotation, "completed_by", None)
     )
     return value.get("id") if isinstance(value, dict) else value

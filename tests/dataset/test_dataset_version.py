@@ -568,3 +568,16 @@ def test_features_must_be_datasets_features(exports, make_configs, write_kwargs)
         v.write_version(
             exports, "demo", configs=make_configs(), **{**write_kwargs, "features": plain}
         )
+
+
+def test_same_version_of_two_datasets_never_shares_a_cache_entry(
+    exports, hf_cache, make_configs, write_kwargs
+):
+    # datasets keys its cache on the folder name ("0.1.0") and the card, not on the files:
+    # the card's per-version identity must keep two datasets' 0.1.0 apart in one cache.
+    one = v.write_version(exports, "one", configs=make_configs(tag="x"), **write_kwargs)
+    two = v.write_version(exports, "two", configs=make_configs(tag="y"), **write_kwargs)
+    first = load_dataset(str(one.path), cache_dir=str(hf_cache))["train"]["text"]
+    second = load_dataset(str(two.path), cache_dir=str(hf_cache))["train"]["text"]
+    assert first != second
+    assert all(t.endswith("x") for t in first) and all(t.endswith("y") for t in second)

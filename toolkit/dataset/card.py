@@ -58,12 +58,19 @@ def front_matter(
     data_files: Mapping[str, Mapping[str, str]],
     default_rows: int,
     default_config: str = "default",
+    identity: str = "",
 ) -> dict[str, Any]:
     """The card's YAML metadata as a mapping.
 
     ``features_yaml``: config → ``Features._to_yaml_list()``; ``data_files``: config →
     {split: relative path}. Only configs with at least one data file are listed: ``datasets``
     cannot load a config (or split) without rows.
+
+    ``identity`` (name, version and content hash) goes into each config's ``dataset_info``
+    description. ``datasets`` keys its cache on the directory's base name (the version) and a
+    hash of the card's ``dataset_info`` and relative data-file patterns, not on the files: two
+    datasets with the same version number and features would otherwise share a cache entry,
+    and loading one could silently return the other's rows.
     """
     meta: dict[str, Any] = {"pretty_name": card.pretty_name}
     if card.language:
@@ -84,7 +91,10 @@ def front_matter(
             entry["default"] = True
         entry["data_files"] = [{"split": split, "path": path} for split, path in files.items()]
         configs.append(entry)
-        infos.append({"config_name": config, "features": features_yaml[config]})
+        info: dict[str, Any] = {"config_name": config, "features": features_yaml[config]}
+        if identity:
+            info["description"] = identity
+        infos.append(info)
     meta["configs"] = configs
     meta["dataset_info"] = infos
     return meta
@@ -106,7 +116,15 @@ def render_card(
     """
     rows: Mapping[str, Mapping[str, int]] = manifest.get("rows", {})
     default_rows = sum(rows.get(default_config, {}).values())
-    meta = front_matter(card, features_yaml, data_files, default_rows, default_config)
+    identity = " ".join(
+        str(x)
+        for x in (
+            manifest.get("name", ""),
+            manifest.get("version", ""),
+            f"content sha256 {manifest.get('content_sha256', '')}",
+        )
+    )
+    meta = front_matter(card, features_yaml, data_files, default_rows, default_config, identity)
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
     body = _body(card, manifest, data_files, load_path, default_config)
     return f"---\n{head}---\n\n{body}"

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from toolkit.schema import Schema
 
 ARTICLE_COLUMNS = (
-    "id", "text", "title", "url", "source", "published_at", "language", "dup_group",
+    "id",
+    "text",
+    "title",
+    "url",
+    "source",
+    "published_at",
+    "language",
+    "dup_group",
 )
 
 

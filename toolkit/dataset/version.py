@@ -589,6 +589,11 @@ def write_version(
     try:
         _clean_tmp(folder)
         latest = latest_version(root, name)
+        if version is not None and (folder / version).exists():
+            raise DatasetError(
+                f"{folder / version}: version {version} already exists and versions are "
+                "immutable; omit --version to write the next one"
+            )
         if skip_if_unchanged and latest is not None:
             previous = read_manifest(folder / latest)
             if previous.get("content_sha256") == plan.content_sha256:

@@ -1,0 +1,136 @@
+"""Shared fixtures: an isolated environment and one real Label Studio per test session.
+
+``label_studio`` starts a server with :func:`toolkit.labelstudio.server.start_server` on a free
+loopback port in a temporary data dir (first start: about 30 s of migrations), once per session,
+and stops it at the end. It is skipped, loudly, only when ``label-studio`` is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from toolkit.labelstudio.client import Connection, connect
+from toolkit.labelstudio.server import (
+    StudioInfo,
+    label_studio_executable,
+    start_server,
+    stop_server,
+)
+
+# Settings from the developer's shell must not reach the tests (nor the developer's own studio).
+_LEAKY_ENV = ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "TOOLKIT_STUDIO_DIR")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """No LABEL_STUDIO_URL/LABEL_STUDIO_API_KEY; TOOLKIT_STUDIO_DIR points at an empty place."""
+    saved = {name: os.environ.pop(name, None) for name in _LEAKY_ENV}
+    os.environ["TOOLKIT_STUDIO_DIR"] = str(tmp_path_factory.mktemp("no-studio") / "studio")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@dataclass
+class LabelStudioServer:
+    """The session's Label Studio: ``url``, ``api_key`` (admin, legacy token), ``connection``,
+    ``data_dir``, ``client()`` (a connected SDK client as admin) and ``make_user(email)``."""
+
+    info: StudioInfo
+    connection: Connection = field(init=False)
+    _users: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    _invite_url: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.connection = Connection(self.info.url, self.info.api_key, "test fixture")
+
+    @property
+    def url(self) -> str:
+        return self.info.url
+
+    @property
+    def api_key(self) -> str:
+        return self.info.api_key
+
+    @property
+    def data_dir(self) -> Path:
+        return self.info.data_dir
+
+    def client(self) -> Any:
+        """A connected ``label_studio_sdk.LabelStudio`` acting as the admin."""
+        return connect(self.connection)
+
+    def make_user(self, email: str) -> tuple[int, Any]:
+        """A user of the organisation and an SDK client authenticated as that user.
+
+        The user signs up through the organisation's invite link (the way people join a Label
+        Studio OSS server; the admin API cannot set passwords), then reads its API token with the
+        session. Calling it again with the same e-mail returns the same user (a new client).
+        """
+        if email not in self._users:
+            self._users[email] = self._sign_up(email)
+        user_id, token = self._users[email]
+        return user_id, connect(Connection(self.url, token, f"test user {email}"))
+
+    def _invite(self) -> str:
+        import httpx
+
+        if self._invite_url is None:
+            response = httpx.get(
+                f"{self.url}/api/invite",
+                headers={"Authorization": f"Token {self.api_key}"},
+                trust_env=False,
+            )
+            response.raise_for_status()
+            self._invite_url = response.json()["invite_url"]
+        return self._invite_url
+
+    def _sign_up(self, email: str) -> tuple[int, str]:
+        import httpx
+
+        invite = self._invite()
+        password = secrets.token_urlsafe(16) + "-Aa1"
+        with httpx.Client(base_url=self.url, trust_env=False, timeout=30) as session:
+            session.get(invite).raise_for_status()  # sets the csrftoken cookie
+            response = session.post(
+                invite,
+                data={
+                    "csrfmiddlewaretoken": session.cookies["csrftoken"],
+                    "email": email,
+                    "password": password,
+                },
+                headers={"Referer": self.url + invite},
+            )
+            if response.status_code != 302:
+                raise RuntimeError(
+                    f"Signing up {email} failed (HTTP {response.status_code}): the form was "
+                    "rejected (an invalid e-mail, or one already used outside make_user?)."
+                )
+            token = session.get("/api/current-user/token").raise_for_status().json()["token"]
+            user_id = session.get("/api/current-user/whoami").raise_for_status().json()["id"]
+        return int(user_id), token
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory: pytest.TempPathFactory, _isolated_env: Any) -> Any:
+    """A real Label Studio for the whole session (see :class:`LabelStudioServer`)."""
+    if label_studio_executable() is None:
+        pytest.skip(
+            "LABEL STUDIO IS NOT INSTALLED: the `label-studio` command was not found, so the tests "
+            "that need a real server are skipped. Install it with: pip install -e '.[studio]'"
+        )
+    data_dir = tmp_path_factory.mktemp("label-studio")
+    info = start_server(data_dir, timeout=300)
+    try:
+        yield LabelStudioServer(info)
+    finally:
+        stop_server(data_dir)

@@ -1,0 +1,370 @@
+"""Connections to Label Studio and an SDK client with clear errors.
+
+Where the connection comes from (:func:`resolve_connection`): explicit arguments, then the
+environment (``LABEL_STUDIO_URL``, ``LABEL_STUDIO_API_KEY``), then the local studio's
+``connection.json`` (see :mod:`toolkit.labelstudio.server`).
+
+Keys: both kinds work. A personal access token (a JWT refresh token, the default on Label Studio
+1.23 and on hosted servers) is exchanged by the SDK at ``/api/token/refresh/`` for short-lived
+access tokens sent as ``Bearer``; any other key is a legacy token sent as ``Token <key>`` (the
+local studio uses one). The key is never part of a message, log line or ``repr``.
+
+Retries: the SDK retries failed requests (POST included) on connection errors, 408, 409, 429 and
+5xx. Pass ``request_options=NO_RETRY`` to calls that are not idempotent (imports, creations).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolkit.errors import LabelStudioError, ToolkitError
+from toolkit.labelstudio.server import CONNECTION_FILE, default_data_dir, read_connection_file
+
+if TYPE_CHECKING:
+    from label_studio_sdk import LabelStudio
+
+ENV_URL = "LABEL_STUDIO_URL"
+ENV_API_KEY = "LABEL_STUDIO_API_KEY"
+
+NO_RETRY: dict[str, Any] = {"max_retries": 0}
+"""``request_options`` for non-idempotent calls: a retried POST can duplicate work."""
+
+CHECK_TIMEOUT = 15.0
+"""Seconds the connection check in :func:`connect` waits for an answer."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where Label Studio is and the key to use; ``origin`` says where they came from.
+    ``repr`` hides the key."""
+
+    url: str
+    api_key: str = field(repr=False)
+    origin: str
+
+    def __repr__(self) -> str:
+        return f"Connection(url={self.url!r}, api_key='***', origin={self.origin!r})"
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without user info, query or fragment (fit for messages)."""
+        return safe_url(self.url)
+
+
+def safe_url(url: str) -> str:
+    """``url`` without credentials, query string or fragment."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "(invalid URL)"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _normalise_url(url: str, source: str) -> str:
+    url = url.strip().rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LabelStudioError(
+            f"The Label Studio URL from {source} is not an http(s) URL: {safe_url(url)!r} "
+            "(expected e.g. http://localhost:8080)."
+        )
+    if parts.path.rstrip("/").endswith("/api"):
+        url = url[: -len("/api")]  # a common slip: the API root instead of the server root
+    return url
+
+
+def _local_file(data_dir: Path | str | None) -> Path:
+    base = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+    return base.absolute() / CONNECTION_FILE
+
+
+def _from_file(path: Path) -> Connection | None:
+    try:
+        data = read_connection_file(path)
+    except FileNotFoundError:
+        return None
+    if not data.get("url"):
+        raise LabelStudioError(
+            f"The local studio in {path.parent} was never started completely; "
+            "run `toolkit studio up`."
+        )
+    return Connection(url=data["url"], api_key=data["api_key"], origin=f"local studio ({path})")
+
+
+def resolve_connection(
+    url: str | None = None, api_key: str | None = None, data_dir: Path | str | None = None
+) -> Connection:
+    """The connection to use: explicit arguments > ``LABEL_STUDIO_URL`` / ``LABEL_STUDIO_API_KEY``
+    > the local studio's ``connection.json`` in ``data_dir`` (default
+    :func:`~toolkit.labelstudio.server.default_data_dir`).
+
+    URL and key are looked up separately (an argument URL may go with a key from the
+    environment). If only a URL is found and it is the local studio's, its key is used. A
+    connection file that group or others can read is refused (it holds the key; fix: chmod 600).
+    Raises :class:`LabelStudioError` if nothing (or only half) is configured. Does not contact
+    the server: see :func:`connect`.
+    """
+    env_url = os.environ.get(ENV_URL, "").strip() or None
+    env_key = os.environ.get(ENV_API_KEY, "").strip() or None
+    url = (url or "").strip() or None
+    api_key = (api_key or "").strip() or None
+    url_source = "the arguments" if url else (f"${ENV_URL}" if env_url else None)
+    key_source = "the arguments" if api_key else (f"${ENV_API_KEY}" if env_key else None)
+    the_url = url or env_url
+    the_key = api_key or env_key
+
+    if the_url and the_key:
+        if url and api_key:
+            origin = "arguments"
+        elif not url and not api_key:
+            origin = f"${ENV_URL} and ${ENV_API_KEY}"
+        else:
+            origin = f"URL from {url_source}, API key from {key_source}"
+        return Connection(_normalise_url(the_url, str(url_source)), the_key, origin)
+
+    local_path = _local_file(data_dir)
+    if the_key:
+        raise LabelStudioError(
+            f"An API key is set ({key_source}) but no URL: set {ENV_URL} too "
+            "(e.g. http://localhost:8080)."
+        )
+    local = _from_file(local_path)
+    if the_url:
+        the_url = _normalise_url(the_url, str(url_source))
+        if local is not None and the_url == local.url:
+            return Connection(
+                the_url, local.api_key, f"URL from {url_source}, key from {local_path}"
+            )
+        raise LabelStudioError(
+            f"A Label Studio URL is set ({url_source}: {safe_url(the_url)}) but no API key: set "
+            f"{ENV_API_KEY} to a personal access token (Label Studio: Account & Settings)."
+        )
+    if local is None:
+        raise LabelStudioError(
+            "No Label Studio is configured: run `toolkit studio up` to start a local one, or set "
+            f"both {ENV_URL} and {ENV_API_KEY} to use another server."
+        )
+    return local
+
+
+# ---------------------------------------------------------------------------------------------
+# errors
+
+
+def _detail(body: Any, limit: int = 300) -> str:
+    """A short readable form of an error body from Label Studio."""
+    if body is None or body == "":
+        return "no details"
+    if isinstance(body, dict):
+        for key in ("detail", "validation_errors", "message", "error"):
+            if body.get(key):
+                value = body[key]
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                break
+        else:
+            text = json.dumps(body, ensure_ascii=False)
+    else:
+        text = str(body)
+        if text.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+            return "an HTML page, not a Label Studio API answer"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _is_html(body: Any) -> bool:
+    return isinstance(body, str) and body.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
+
+
+def _transport_reason(exc: BaseException) -> str:
+    import httpx
+
+    text = str(exc).lower()
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if "refused" in text:
+        return "connection refused"
+    if "name or service" in text or "nodename" in text or "resolv" in text or "getaddrinfo" in text:
+        return "host name not found"
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect" + (f": {exc}" if str(exc) else "")
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _scrub(message: str, secret: str | None) -> str:
+    if secret and len(secret) >= 4:
+        message = message.replace(secret, "***")
+    return message
+
+
+def _hint_unreachable(conn: Connection) -> str:
+    if conn.origin.startswith("local studio"):
+        return "Is it running? Try `toolkit studio status`, or `toolkit studio up` to start it."
+    return "Is it running? Try `toolkit studio status` (for the local studio) or check the URL."
+
+
+def _connect_error(exc: BaseException, conn: Connection) -> LabelStudioError:
+    """Translate a failure of the connection check into a clear error."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    where = conn.safe_url
+    if isinstance(exc, httpx.HTTPError) and not isinstance(exc, httpx.HTTPStatusError):
+        message = (
+            f"Cannot reach Label Studio at {where} ({_transport_reason(exc)}). "
+            + _hint_unreachable(conn)
+        )
+    elif isinstance(exc, ApiError) and exc.status_code in (401, 403):
+        message = (
+            f"Label Studio at {where} refused the API key from {conn.origin} "
+            f"(HTTP {exc.status_code}: {_detail(exc.body)}). Check {ENV_API_KEY}: a personal "
+            "access token or a legacy token from Account & Settings on that server."
+        )
+    elif isinstance(exc, ApiError) and (
+        exc.status_code in (404, 405) or _is_html(exc.body) or (exc.status_code or 0) < 400
+    ):
+        message = (
+            f"{where} does not look like a Label Studio server (HTTP {exc.status_code} "
+            f"on /api/current-user/whoami: {_detail(exc.body)}). Check {ENV_URL}: the server "
+            "root, e.g. http://localhost:8080."
+        )
+    elif isinstance(exc, ApiError):
+        message = (
+            f"Label Studio at {where} answered HTTP {exc.status_code} to a simple request "
+            f"({_detail(exc.body)}); see its logs."
+        )
+    elif isinstance(exc, ValueError):  # a non-JSON answer (e.g. to the token refresh)
+        message = (
+            f"{where} does not look like a Label Studio server (its answer is not JSON). "
+            f"Check {ENV_URL}: the server root, e.g. http://localhost:8080."
+        )
+    else:
+        message = f"Cannot use Label Studio at {where}: {type(exc).__name__}: {exc}"
+    return LabelStudioError(_scrub(message, conn.api_key))
+
+
+def connect(
+    conn: Connection, *, timeout: float | None = None, max_retries: int | None = None
+) -> LabelStudio:
+    """An SDK client for ``conn``, checked with one cheap authenticated call (who am I).
+
+    ``timeout`` (seconds, SDK default 60) and ``max_retries`` (SDK default 2) apply to every
+    call of the client. Raises :class:`LabelStudioError` naming the URL (never the key) when the
+    server cannot be reached, refuses the key, or is not Label Studio.
+    """
+    import httpx
+    from label_studio_sdk import LabelStudio
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        client = LabelStudio(
+            base_url=conn.url, api_key=conn.api_key, timeout=timeout, max_retries=max_retries
+        )
+        me = client.users.whoami(request_options={"max_retries": 0, "timeout": CHECK_TIMEOUT})
+    except (ApiError, httpx.HTTPError, ValueError) as exc:
+        raise _connect_error(exc, conn) from None
+    if not isinstance(getattr(me, "id", None), int):
+        raise LabelStudioError(
+            f"{conn.safe_url} does not look like a Label Studio server "
+            "(/api/current-user/whoami did not describe a user)."
+        )
+    return client
+
+
+def whoami(client: LabelStudio) -> Any:
+    """The user the client acts as (``.id``, ``.email``)."""
+    with api_errors("asking who the current user is"):
+        return client.users.whoami()
+
+
+@contextlib.contextmanager
+def api_errors(action: str, url: str | None = None) -> Iterator[None]:
+    """Turn SDK and HTTP failures inside the block into :class:`LabelStudioError` naming the
+    action, e.g. ``with api_errors("importing tasks into project 3"): ...``."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    where = f" at {safe_url(url)}" if url else ""
+    try:
+        yield
+    except ToolkitError:
+        raise
+    except ApiError as exc:
+        code = exc.status_code
+        if code in (401, 403):
+            hint = f" Check {ENV_API_KEY} (and the user's permissions)."
+        elif code == 404:
+            hint = " (not found: was it deleted?)"
+        elif code is not None and code >= 500:
+            hint = " (a server error; see the Label Studio log)"
+        else:
+            hint = ""
+        raise LabelStudioError(
+            f"Label Studio{where} answered HTTP {code} while {action}: {_detail(exc.body)}.{hint}"
+        ) from exc
+    except httpx.TimeoutException as exc:
+        raise LabelStudioError(
+            f"Label Studio{where} did not answer in time while {action}; the outcome is unknown."
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise LabelStudioError(
+            f"Lost the connection to Label Studio{where} while {action} "
+            f"({_transport_reason(exc)}). Is it running? Try `toolkit studio status`."
+        ) from exc
+
+
+def create_personal_access_token(client: LabelStudio) -> str:
+    """Create a personal access token (a JWT refresh token) for the client's user and return it.
+
+    ``POST /api/token/``: Label Studio 1.23 allows one live token per user (HTTP 409 otherwise;
+    revoke the old one in Account & Settings) and shows it only once. Works with a legacy or a
+    personal-access-token client; raises :class:`LabelStudioError` if the server has no
+    personal access tokens (older servers, or turned off for the organisation).
+    """
+    from label_studio_sdk.core.api_error import ApiError
+
+    try:
+        with api_errors("creating a personal access token"):
+            try:
+                created = client.tokens.create(request_options=NO_RETRY)
+            except ApiError as exc:
+                if exc.status_code == 409:
+                    raise LabelStudioError(
+                        "This user already has a personal access token; Label Studio allows one "
+                        "and shows it only once. Revoke it in Account & Settings, then try again."
+                    ) from None
+                if exc.status_code in (404, 405):
+                    raise LabelStudioError(
+                        "This Label Studio has no personal access tokens (no /api/token/); "
+                        "use the legacy token from Account & Settings."
+                    ) from None
+                raise
+    except LabelStudioError as exc:
+        if "HTTP 403" in str(exc):
+            raise LabelStudioError(
+                "Label Studio refused to create a personal access token (HTTP 403): personal "
+                "access tokens may be turned off for the organisation (Organization settings)."
+            ) from None
+        raise
+    token = getattr(created, "token", None)
+    if not isinstance(token, str) or not token:
+        raise LabelStudioError("Label Studio answered without a token to POST /api/token/.")
+    return token
