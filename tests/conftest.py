@@ -8,7 +8,6 @@ and stops it at the end. It is skipped, loudly, only when ``label-studio`` is no
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from toolkit.labelstudio.server import (
     start_server,
     stop_server,
 )
+from toolkit.labelstudio.users import sign_up
 
 # Settings from the developer's shell must not reach the tests (nor the developer's own studio).
 _LEAKY_ENV = ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "TOOLKIT_STUDIO_DIR")
@@ -48,7 +48,6 @@ class LabelStudioServer:
     info: StudioInfo
     connection: Connection = field(init=False)
     _users: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
-    _invite_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.connection = Connection(self.info.url, self.info.api_key, "test fixture")
@@ -77,47 +76,10 @@ class LabelStudioServer:
         session. Calling it again with the same e-mail returns the same user (a new client).
         """
         if email not in self._users:
-            self._users[email] = self._sign_up(email)
+            user = sign_up(self.connection, email)
+            self._users[email] = (user.id, user.token)
         user_id, token = self._users[email]
         return user_id, connect(Connection(self.url, token, f"test user {email}"))
-
-    def _invite(self) -> str:
-        import httpx
-
-        if self._invite_url is None:
-            response = httpx.get(
-                f"{self.url}/api/invite",
-                headers={"Authorization": f"Token {self.api_key}"},
-                trust_env=False,
-            )
-            response.raise_for_status()
-            self._invite_url = response.json()["invite_url"]
-        return self._invite_url
-
-    def _sign_up(self, email: str) -> tuple[int, str]:
-        import httpx
-
-        invite = self._invite()
-        password = secrets.token_urlsafe(16) + "-Aa1"
-        with httpx.Client(base_url=self.url, trust_env=False, timeout=30) as session:
-            session.get(invite).raise_for_status()  # sets the csrftoken cookie
-            response = session.post(
-                invite,
-                data={
-                    "csrfmiddlewaretoken": session.cookies["csrftoken"],
-                    "email": email,
-                    "password": password,
-                },
-                headers={"Referer": self.url + invite},
-            )
-            if response.status_code != 302:
-                raise RuntimeError(
-                    f"Signing up {email} failed (HTTP {response.status_code}): the form was "
-                    "rejected (an invalid e-mail, or one already used outside make_user?)."
-                )
-            token = session.get("/api/current-user/token").raise_for_status().json()["token"]
-            user_id = session.get("/api/current-user/whoami").raise_for_status().json()["id"]
-        return int(user_id), token
 
 
 @pytest.fixture(scope="session")

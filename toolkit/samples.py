@@ -144,3 +144,37 @@ def _user_id(annotation: Any) -> Any:
         else getattr(annotation, "completed_by", None)
     )
     return value.get("id") if isinstance(value, dict) else value
+
+
+def sample_users(admin: Any, names: list[str], store: Path) -> dict[str, Any]:
+    """Users for the spec's annotators (``<name>@example.com``), signed up once.
+
+    Their tokens are kept in ``store`` (a 0600 JSON file in the studio's data dir), so running
+    the demo again reuses the same users. Returns name → :class:`~toolkit.labelstudio.users.User`.
+    """
+    import json
+    import os
+
+    from toolkit.labelstudio.users import User, sign_up
+
+    known: dict[str, dict] = {}
+    if store.exists():
+        known = json.loads(store.read_text(encoding="utf-8")).get(admin.url, {})
+    users: dict[str, Any] = {}
+    for name in names:
+        if name in known:
+            users[name] = User(**known[name])
+        else:
+            users[name] = sign_up(admin, f"{name}@example.com")
+            known[name] = {
+                "id": users[name].id,
+                "email": users[name].email,
+                "token": users[name].token,
+            }
+    store.parent.mkdir(parents=True, exist_ok=True)
+    everything = json.loads(store.read_text(encoding="utf-8")) if store.exists() else {}
+    everything[admin.url] = known
+    fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(everything, handle)
+    return users

@@ -64,9 +64,19 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from toolkit.cli import clean, dataset, project, pull, push, schema, studio, tasks
+    from toolkit.cli import (
+        clean,
+        dataset,
+        project,
+        pull,
+        push,
+        samples,
+        schema,
+        studio,
+        tasks,
+    )
 
-    for module in (clean, dataset, project, pull, push, schema, studio, tasks):
+    for module in (clean, dataset, project, pull, push, samples, schema, studio, tasks):
         for command in module.COMMANDS:
             cli.add_command(command)
 
