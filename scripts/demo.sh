@@ -5,7 +5,7 @@
 # Safe to run again: nothing is duplicated and an unchanged pull writes no new version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh studio
+bash scripts/setup.sh studio,agreement
 export PATH="$PWD/.venv/bin:$PATH"
 export TOOLKIT_STUDIO_DIR="${TOOLKIT_STUDIO_DIR:-$PWD/.toolkit/studio}"
 export HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
@@ -17,7 +17,7 @@ toolkit studio up
 toolkit clean samples/articles -o .toolkit/demo/articles.parquet \
   --rejects .toolkit/demo/rejects.jsonl --report .toolkit/demo/report.json
 toolkit project create "News demo"
-toolkit push .toolkit/demo/articles.parquet --project "News demo"
+toolkit push .toolkit/demo/articles.parquet --project "News demo" --predict samples/gazetteer.yaml
 toolkit samples annotate samples/annotations.yaml --project "News demo"
 toolkit pull --project "News demo" --dataset news-demo --exports-dir exports
 toolkit dataset verify news-demo --exports-dir exports

@@ -3,7 +3,7 @@
 # The tests start their own Label Studio on a free loopback port; nothing else is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh studio,dev
+bash scripts/setup.sh studio,agreement,dev
 export HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
 .venv/bin/ruff check toolkit tests
 .venv/bin/python -m pytest -q "$@"

@@ -74,3 +74,25 @@ def test_relations_are_voted_between_kept_spans():
     r = resolve([a, b], "majority")
     kept = {s.group: s for s in r.spans}
     assert kept["claims"].relations == {"claimed_by": [kept["entities"].region_id]}
+
+
+def test_overlap_matching_keeps_the_most_used_boundaries():
+    a = ann(1, [per(0, 9, "FAVOR")])
+    b = ann(2, [per(5, 9, "FAVOR")])
+    c = ann(3, [per(0, 9)])
+    exact = resolve([a, b, c], "majority")
+    assert [(s.start, s.end) for s in exact.spans] == [(0, 9)]
+    loose = resolve([a, b, c], "majority", match="overlap")
+    assert [(s.start, s.end, s.attributes) for s in loose.spans] == [(0, 9, {"stance": "FAVOR"})]
+    # two annotators, different boundaries: kept once, deterministic pick, flagged for review
+    tie = resolve([a, b], "majority", match="overlap")
+    assert [(s.start, s.end) for s in tie.spans] == [(0, 9)]
+    assert tie.needs_review == ["entities[0:9].boundaries"]
+    assert [(s.start, s.end) for s in resolve([a, b], "majority").spans] == [(0, 9), (5, 9)]
+
+
+def test_resolved_region_ids_are_unique_across_annotators():
+    a = ann(1, [per(0, 4, rid="r1")])
+    b = ann(2, [per(5, 9, rid="r1")])
+    r = resolve([a, b], "majority")
+    assert len({s.region_id for s in r.spans}) == 2

@@ -39,6 +39,7 @@ class BuildStats:
     problems: int = 0
     needs_review: int = 0
     labels: dict[str, Counter] = field(default_factory=dict)
+    tokens: Counter = field(default_factory=Counter)
 
     def to_dict(self) -> dict:
         return {
@@ -51,6 +52,8 @@ class BuildStats:
             "spans_repaired": self.spans_repaired,
             "quarantined": self.problems,
             "fields_needing_review": self.needs_review,
+            "token_boundary_mismatches": self.tokens["boundary_mismatches"],
+            "token_overlapping_spans": self.tokens["overlapping_spans"],
         }
 
 
@@ -62,6 +65,8 @@ class Built:
     annotation_rows: list[dict]
     problems: list[Problem]
     stats: BuildStats
+    token_rows: list[dict] = field(default_factory=list)
+    predictions: dict[Any, dict] = field(default_factory=dict)
 
 
 def iter_export(path: str | Path) -> Iterator[dict]:
@@ -96,16 +101,41 @@ def iter_export(path: str | Path) -> Iterator[dict]:
             ) from None
 
 
+def _prediction(schema: Schema, task: dict) -> tuple[dict | None, dict[Any, str]]:
+    """The task's latest valid prediction as an annotation-shaped row, and id → model version.
+
+    Predictions never count as annotations; they are kept for the annotators-vs-predictions
+    agreement and for each annotation's ``prediction_model_version``.
+    """
+    raw = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+    versions = {p.get("id"): str(p.get("model_version") or "") for p in raw}
+    if not raw:
+        return None, versions
+    latest = max(raw, key=lambda p: (str(p.get("created_at") or ""), p.get("id") or 0))
+    ignored: list[Problem] = []
+    fake = {"id": latest.get("id"), "result": latest.get("result") or []}
+    ann = parse_annotation(schema, task, fake, "prediction", ignored)
+    return annotation_row(schema, task, ann), versions
+
+
 def build(
-    schema: Schema, tasks: Iterator[dict], pseudonymize: Pseudonymizer, policy: str = "auto"
+    schema: Schema,
+    tasks: Iterator[dict],
+    pseudonymize: Pseudonymizer,
+    policy: str = "auto",
+    match: str = "exact",
 ) -> Built:
     """Validate, resolve and shape every task of an export."""
+    from toolkit.dataset.tokens import token_row
+
     stats = BuildStats(labels={g.name: Counter() for g in schema.spans})
     for doc in schema.document:
         stats.labels[doc.name] = Counter()
     problems: list[Problem] = []
     rows: list[dict] = []
     annotation_rows: list[dict] = []
+    token_rows: list[dict] = []
+    predictions: dict[Any, dict] = {}
     seen_ids: set = set()
     for task in tasks:
         stats.tasks += 1
@@ -118,6 +148,9 @@ def build(
         if not isinstance(raw_annotations, list) or not raw_annotations:
             stats.tasks_without_annotations += 1
             continue
+        prediction, model_versions = _prediction(schema, task)
+        if prediction is not None:
+            predictions[task_id] = prediction
         parsed = []
         for raw in raw_annotations:
             if not isinstance(raw, dict):
@@ -129,17 +162,19 @@ def build(
             )
             for p in problems[before:]:
                 p.item = p.item if isinstance(p.item, (dict, list, str)) else None
+            if ann.prediction_model_version is None and raw.get("parent_prediction"):
+                ann.prediction_model_version = model_versions.get(raw["parent_prediction"])
             parsed.append(ann)
             stats.annotations += 1
             stats.skipped += ann.skipped
-            if not ann.skipped:
-                annotation_rows.append(annotation_row(schema, task, ann))
-        resolved = resolve(parsed, policy)
+            annotation_rows.append(annotation_row(schema, task, ann))
+        resolved = resolve(parsed, policy, match=match)
         if resolved is None:
             stats.tasks_unresolved += 1
             continue
         row = resolved_row(schema, task, resolved, n_skipped=sum(a.skipped for a in parsed))
         rows.append(row)
+        token_rows.append(token_row(schema, row, stats.tokens))
         stats.spans_kept += len(resolved.spans)
         stats.spans_repaired += sum(1 for s in resolved.spans if s.repair)
         stats.needs_review += len(resolved.needs_review)
@@ -148,7 +183,7 @@ def build(
         for name, value in resolved.document.items():
             stats.labels[name][value] += 1
     stats.problems = len(problems)
-    return Built(rows, annotation_rows, problems, stats)
+    return Built(rows, annotation_rows, problems, stats, token_rows, predictions)
 
 
 def file_sha256(path: Path) -> str:
@@ -185,14 +220,17 @@ def pull_to_version(
     source: dict,
     pseudonymize: Pseudonymizer,
     policy: str = "auto",
+    match: str = "exact",
     version: str | None = None,
     split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
 ) -> tuple[Any, Built]:
     """Build a dataset version from an export file. Returns (write result, build)."""
     from toolkit.dataset.card import CardInfo
-    from toolkit.dataset.version import assign_splits, write_version
+    from toolkit.dataset.tokens import tokens_features
+    from toolkit.dataset.version import assign_splits, validate_name, write_version
 
-    built = build(schema, iter_export(export_path), pseudonymize, policy)
+    validate_name(dataset)
+    built = build(schema, iter_export(export_path), pseudonymize, policy, match)
     if not built.rows:
         raise InputError(
             f"{export_path}: no task has a usable annotation ({built.stats.tasks} tasks, "
@@ -202,12 +240,25 @@ def pull_to_version(
     group_of = {r["id"]: str(r.get("dup_group") or r["id"]) for r in built.rows}
     split_of_group = assign_splits(group_of.values(), split_ratios)
     split_of = {article: split_of_group[group] for article, group in group_of.items()}
-    splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
-    for row in built.rows:
-        splits[split_of[row["id"]]].append(row)
-    ann_splits: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
-    for arow in built.annotation_rows:
-        ann_splits[split_of.get(arow["article_id"], "train")].append(arow)
+
+    def by_split(rows: list[dict], key: str) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
+        for row in rows:
+            out[split_of.get(row[key], "train")].append(row)
+        return out
+
+    agreement, agreement_text = _agreement(schema, built)
+    sections = {"Pull statistics": _stats_table(built.stats)}
+    if agreement_text:
+        sections["Annotator agreement"] = agreement_text
+    review = [(r["id"], f) for r in built.rows for f in r["resolution"]["needs_review"]]
+    if review:
+        sections["Needs review (ties, never broken at random)"] = "\n".join(
+            f"- {article}: {field}" for article, field in review
+        )
+    changelog = _changelog(exports_dir, dataset, built)
+    if changelog:
+        sections[changelog[0]] = changelog[1]
     languages = sorted({r["language"] for r in built.rows if r.get("language")})
     card = CardInfo(
         pretty_name=f"{dataset} ({schema.name} annotations)",
@@ -216,23 +267,68 @@ def pull_to_version(
         task_categories=["token-classification", "text-classification"],
         source_description=_describe_source(source),
         label_distribution={k: dict(v) for k, v in built.stats.labels.items()},
-        policy=policy,
-        sections={"Pull statistics": _stats_table(built.stats)},
+        policy=f"{policy} (span matching: {match})",
+        sections=sections,
     )
+    extra_files = {"quarantine.jsonl": quarantine_bytes(built.problems)}
+    if agreement is not None:
+        extra_files["agreement.json"] = (json.dumps(agreement, indent=2) + "\n").encode()
     result = write_version(
         exports_dir,
         dataset,
-        configs={"default": splits, "annotations": ann_splits},
-        features={"default": schema.features(), "annotations": annotation_features(schema)},
+        configs={
+            "default": by_split(built.rows, "id"),
+            "annotations": by_split(built.annotation_rows, "article_id"),
+            "tokens": by_split(built.token_rows, "id"),
+        },
+        features={
+            "default": schema.features(),
+            "annotations": annotation_features(schema),
+            "tokens": tokens_features(schema),
+        },
         card=card,
         schema={"name": schema.name, "sha256": schema.sha256},
         source=source,
         counts=built.stats.to_dict(),
-        manifest_extra={"resolution_policy": policy, "split_ratios": list(split_ratios)},
+        manifest_extra={
+            "resolution_policy": policy,
+            "span_matching": match,
+            "split_ratios": list(split_ratios),
+        },
         version=version,
-        extra_files={"quarantine.jsonl": quarantine_bytes(built.problems)},
+        extra_files=extra_files,
     )
     return result, built
+
+
+def _agreement(schema: Schema, built: Built) -> tuple[dict | None, str]:
+    """The agreement report and its Markdown, or a note when the stats extra is missing."""
+    from toolkit.agreement import agreement_report, render_table
+    from toolkit.errors import ToolkitError
+
+    try:
+        report = agreement_report(built.annotation_rows, schema, built.predictions or None)
+    except ToolkitError as exc:
+        return None, f"Not computed: {exc}."
+    return report, render_table(report)
+
+
+def _changelog(exports_dir: Path, dataset: str, built: Built) -> tuple[str, str] | None:
+    """(title, Markdown) of the changes against the latest existing version, if any."""
+    from toolkit.dataset.diff import diff_rows, read_rows, render_diff
+    from toolkit.dataset.version import latest_version
+
+    parent = latest_version(exports_dir, dataset)
+    if parent is None:
+        return None
+    old, features = read_rows(Path(exports_dir) / dataset / parent)
+    new = [_names_only(r) for r in built.rows]
+    return f"Changes since {parent}", render_diff(diff_rows(old, new, features))
+
+
+def _names_only(row: dict) -> dict:
+    """A built row as it reads back from Parquet (ClassLabels as names already; None kept)."""
+    return json.loads(json.dumps(row, default=str))
 
 
 def _describe_source(source: dict) -> str:

@@ -127,10 +127,21 @@ def article_to_task(article: dict, schema: Schema, predictions: list | None = No
     return task
 
 
-def make_tasks(articles: Iterable[dict], schema: Schema) -> Iterator[dict]:
-    """Tasks for a stream of articles."""
+def make_tasks(
+    articles: Iterable[dict], schema: Schema, predict: str | None = None
+) -> Iterator[dict]:
+    """Tasks for a stream of articles, with predictions when ``predict`` names a gazetteer
+    file or ``spacy:<model>`` (see :mod:`toolkit.predict`)."""
+    if predict is None:
+        for article in articles:
+            yield article_to_task(article, schema)
+        return
+    from toolkit.predict import load_predictor, prediction
+
+    predictor, version = load_predictor(predict, schema)
     for article in articles:
-        yield article_to_task(article, schema)
+        text = article["text"]
+        yield article_to_task(article, schema, [prediction(schema, text, predictor, version)])
 
 
 def write_tasks(tasks: Iterable[dict], out: str | Path) -> int:

@@ -65,6 +65,7 @@ def cli() -> None:
 
 def _register() -> None:
     from toolkit.cli import (
+        agreement,
         clean,
         dataset,
         project,
@@ -76,7 +77,7 @@ def _register() -> None:
         tasks,
     )
 
-    for module in (clean, dataset, project, pull, push, samples, schema, studio, tasks):
+    for module in (agreement, clean, dataset, project, pull, push, samples, schema, studio, tasks):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -129,4 +129,25 @@ def verify(ctx: click.Context, ref: str, exports_dir: str, deep: bool) -> None:
     click.echo(f"OK {path} ({files} files match the manifest{', rows re-hashed' if deep else ''})")
 
 
+@dataset.command()
+@click.argument("name")
+@click.argument("old")
+@click.argument("new")
+@exports_option
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON.")
+def diff(name: str, old: str, new: str, exports_dir: str, as_json: bool) -> None:
+    """Rows added, removed and changed (by article id) and label-count changes.
+
+    \b
+    Example:
+      toolkit dataset diff news-demo 0.1.0 0.2.0
+    """
+    from toolkit.dataset.diff import diff_versions, render_diff
+
+    result = diff_versions(
+        v.resolve_ref(f"{name}/{old}", exports_dir), v.resolve_ref(f"{name}/{new}", exports_dir)
+    )
+    click.echo(json.dumps(result, indent=2) if as_json else render_diff(result), nl=not as_json)
+
+
 COMMANDS = [dataset]

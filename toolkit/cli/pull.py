@@ -9,7 +9,7 @@ import click
 
 from toolkit.cli.common import connection_options, exports_dir_option, schema_option
 from toolkit.pull import pull_from_file, pull_from_project
-from toolkit.resolve import POLICIES
+from toolkit.resolve import MATCHES, POLICIES
 from toolkit.schema import load_schema
 
 
@@ -42,6 +42,13 @@ def _ratios(value: str) -> tuple[float, float, float]:
     help="How several annotations of one task become one.",
 )
 @click.option(
+    "--match",
+    type=click.Choice(MATCHES),
+    default="exact",
+    show_default=True,
+    help="Span matching for majority/unanimous: exact boundaries, or overlap.",
+)
+@click.option(
     "--splits", default="0.8,0.1,0.1", show_default=True, help="train,validation,test ratios."
 )
 @exports_dir_option
@@ -53,6 +60,7 @@ def pull(
     dataset: str,
     version: str | None,
     policy: str,
+    match: str,
     splits: str,
     exports_dir: Path,
     schema_path: Path,
@@ -71,6 +79,7 @@ def pull(
         dataset=dataset,
         exports_dir=exports_dir,
         policy=policy,
+        match=match,
         version=version,
         split_ratios=_ratios(splits),
     )

@@ -19,8 +19,20 @@ from toolkit.tasks import make_tasks, read_articles
 @click.option("--project", "project_ref", required=True, help="Project title or id.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10000))
 @schema_option
+@click.option(
+    "--predict",
+    metavar="GAZETTEER",
+    help="Attach predictions from a gazetteer file (or spacy:MODEL).",
+)
 @connection_options
-def push(source: Path, project_ref: str, batch_size: int, schema_path: Path, server: Any) -> None:
+def push(
+    source: Path,
+    project_ref: str,
+    batch_size: int,
+    schema_path: Path,
+    predict: str | None,
+    server: Any,
+) -> None:
     """Import articles (or a tasks file) into a project; pushing again imports nothing.
 
     \b
@@ -31,7 +43,10 @@ def push(source: Path, project_ref: str, batch_size: int, schema_path: Path, ser
     client = server.client()
     project = get_project(client, project_ref)
     report = push_tasks(
-        client, project.id, make_tasks(read_articles(source), loaded), batch_size=batch_size
+        client,
+        project.id,
+        make_tasks(read_articles(source), loaded, predict),
+        batch_size=batch_size,
     )
     click.echo(report.summary())
 

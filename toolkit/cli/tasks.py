@@ -21,15 +21,21 @@ from toolkit.tasks import make_tasks, read_articles, write_tasks
     help="Tasks file to write (JSON lines).",
 )
 @schema_option
-def tasks(articles: Path, output: Path, schema_path: Path) -> None:
+@click.option(
+    "--predict",
+    metavar="GAZETTEER",
+    help="Attach predictions from a gazetteer file (or spacy:MODEL).",
+)
+def tasks(articles: Path, output: Path, schema_path: Path, predict: str | None) -> None:
     """Turn articles (JSONL or Parquet with id and text) into Label Studio tasks.
 
     \b
     Example:
       toolkit tasks articles.parquet -o tasks.jsonl
+      toolkit tasks articles.parquet -o tasks.jsonl --predict samples/gazetteer.yaml
     """
     loaded = load_schema(schema_path)
-    count = write_tasks(make_tasks(read_articles(articles), loaded), output)
+    count = write_tasks(make_tasks(read_articles(articles), loaded, predict), output)
     click.echo(f"Wrote {count} tasks to {output}")
 
 
