@@ -162,3 +162,12 @@ def test_collapsed_whitespace_keeps_the_real_slice():
 def test_check_offsets_rejects_non_integers():
     with pytest.raises(ValueError, match="not integers"):
         check_offsets(TEXT, "0", 4, "Elon")
+
+
+def test_lf_counted_offsets_on_crlf_text_are_repaired():
+    text = "Budi spoke.\r\nThen Jakarta replied."
+    start = text.index("Jakarta")
+    item = span("x", start - 1, start - 1 + 7, "LOC", text="Jakarta")
+    ann, problems = parse([item], text=text)
+    assert problems == []
+    assert (ann.spans[0].start, ann.spans[0].repair) == (start, "lf")

@@ -8,6 +8,7 @@ that the caller quarantines. Nothing is dropped silently.
 Offset repairs (each only when the repaired slice equals the span text exactly):
 - ``utf16``: offsets counted in UTF-16 code units (astral characters such as emoji count 2);
 - ``crlf``: offsets counted on the text with ``\\n`` written as ``\\r\\n``;
+- ``lf``: offsets counted on the text with ``\\r\\n`` written as ``\\n`` (older frontends);
 - ``whitespace``: the span text has whitespace collapsed or trimmed; the slice is kept as the
   span text when it matches after collapsing whitespace on both sides.
 """
@@ -105,6 +106,17 @@ def _crlf_to_lf(text: str, offset: int) -> int | None:
     return len(text) if pos == offset else None
 
 
+def _lf_to_crlf(text: str, offset: int) -> int | None:
+    """Index in ``text`` for an offset counted as if every ``\\r\\n`` were one ``\\n``."""
+    pos = i = 0
+    while i < len(text):
+        if pos == offset:
+            return i
+        i += 2 if text.startswith("\r\n", i) else 1
+        pos += 1
+    return len(text) if pos == offset else None
+
+
 def check_offsets(
     text: str, start: Any, end: Any, span_text: Any
 ) -> tuple[int, int, str, str | None]:
@@ -119,7 +131,7 @@ def check_offsets(
         raise ValueError(f"span has no text and end {end} is past the text length {len(text)}")
     if end <= len(text) and text[start:end] == span_text:
         return start, end, span_text, None
-    for name, convert in (("utf16", _utf16_to_cp), ("crlf", _crlf_to_lf)):
+    for name, convert in (("utf16", _utf16_to_cp), ("crlf", _crlf_to_lf), ("lf", _lf_to_crlf)):
         s, e = convert(text, start), convert(text, end)
         if s is not None and e is not None and text[s:e] == span_text:
             return s, e, span_text, name
@@ -154,8 +166,9 @@ def parse_annotation(
         updated_at=raw.get("updated_at"),
     )
     prediction = raw.get("prediction") or {}
-    if isinstance(prediction, dict) and prediction.get("model_version"):
-        ann.prediction_model_version = str(prediction["model_version"])
+    started_from = raw.get("parent_prediction")
+    if isinstance(prediction, dict) and started_from and prediction.get("id") == started_from:
+        ann.prediction_model_version = str(prediction.get("model_version") or "")
 
     def bad(item: Any, reason: str) -> None:
         rid = item.get("id") if isinstance(item, dict) else None

@@ -107,7 +107,15 @@ def _prediction(schema: Schema, task: dict) -> tuple[dict | None, dict[Any, str]
     Predictions never count as annotations; they are kept for the annotators-vs-predictions
     agreement and for each annotation's ``prediction_model_version``.
     """
-    raw = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+    # A server export lists prediction ids on the task and the full prediction on each
+    # annotation; an import-style file may carry full objects on the task.
+    found = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+    found += [
+        a["prediction"]
+        for a in task.get("annotations") or []
+        if isinstance(a, dict) and isinstance(a.get("prediction"), dict) and a["prediction"]
+    ]
+    raw = list({p.get("id"): p for p in found}.values())
     versions = {p.get("id"): str(p.get("model_version") or "") for p in raw}
     if not raw:
         return None, versions
@@ -167,6 +175,7 @@ def build(
             parsed.append(ann)
             stats.annotations += 1
             stats.skipped += ann.skipped
+            stats.spans_repaired += ann.repairs
             annotation_rows.append(annotation_row(schema, task, ann))
         resolved = resolve(parsed, policy, match=match)
         if resolved is None:
@@ -176,7 +185,6 @@ def build(
         rows.append(row)
         token_rows.append(token_row(schema, row, stats.tokens))
         stats.spans_kept += len(resolved.spans)
-        stats.spans_repaired += sum(1 for s in resolved.spans if s.repair)
         stats.needs_review += len(resolved.needs_review)
         for span in resolved.spans:
             stats.labels[span.group][span.label] += 1
@@ -195,14 +203,17 @@ def file_sha256(path: Path) -> str:
 
 
 def download_export(client: Any, project_id: int, dest: Path) -> Path:
-    """Download the project's annotated tasks as Label Studio JSON into ``dest`` (streamed)."""
-    from toolkit.labelstudio.client import api_errors
+    """Download the project's annotated tasks as Label Studio JSON into ``dest`` (streamed).
 
-    with api_errors(f"exporting project {project_id}"), dest.open("wb") as handle:
-        for chunk in client.projects.exports.download_sync(
-            id=project_id, export_type="JSON", download_all_tasks=False
-        ):
-            handle.write(chunk)
+    Retried with backoff on transient failures (it is idempotent); a body cut short is a
+    failure, never a smaller dataset (see
+    :func:`toolkit.labelstudio.client.download_project_export`).
+    """
+    from toolkit.crashpoints import crashpoint
+    from toolkit.labelstudio.client import RetryPolicy, download_project_export
+
+    download_project_export(client, project_id, dest, RetryPolicy.from_env())
+    crashpoint("pull.downloaded")
     return dest
 
 
