@@ -1,0 +1,210 @@
+"""Article metadata: HTML extraction, source, language.
+
+* **HTML** (:func:`extract_html`): trafilatura extracts the main text and the title, author,
+  site name and canonical url; the publish time comes from the page's machine-readable markup
+  (``article:published_time``, ``itemprop=datePublished``, JSON-LD ``datePublished``,
+  ``<time datetime>``), which keeps the time and UTC offset that trafilatura's date (a day only)
+  drops; failing that, a dateline in the text, then trafilatura's date.
+* **Source** (:func:`source_name`), first found: the input's ``source`` field, the matching site
+  profile, the url host (``www.thejakartapost.com`` → ``thejakartapost``, ``bbc.co.uk`` →
+  ``bbc``), the HTML site name, the first paragraph's dateline prefix (``TEMPO.CO, Jakarta -``
+  → ``tempo``, ``Jakarta (ANTARA) -`` → ``antaranews``), a site name alone on the page's first
+  line (``Liputan6.com``). Otherwise null.
+* **Language** (:class:`LanguageDetector`): py3langid over its full model, then restricted to the
+  allowed set. The article is *outside* the set when the model's best language is not allowed
+  and every allowed language has a probability below 0.05. Indonesian and Malay are close:
+  Malay is chosen only when it clearly wins, i.e. ``P(ms) / (P(ms) + P(id)) >= 0.9``;
+  otherwise ``id``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from toolkit.errors import ToolkitError
+
+_SLD = frozenset({"co", "com", "net", "org", "go", "ac", "or", "web", "my", "sch", "gov", "edu"})
+_AGENCIES = {"antara": "antaranews", "reuters": "reuters", "ap": "apnews", "afp": "afp"}
+_SITE_PREFIX = re.compile(
+    r"^(?:[A-Z][\w .'-]{0,30},\s*)?(?P<site>[A-Za-z][\w-]*)\.(?i:com|co|id|net|org|tv)\b"
+)
+_AGENCY_PREFIX = re.compile(r"^[A-Z][^()]{0,60}\((?P<agency>[A-Za-z]+)\)\s*[-–—]")
+_OUTLET_PREFIX = re.compile(
+    r"^[A-Z][\w .]{1,30},\s*(?P<outlet>(?=[\w ]*\b[A-Z]{3,}\b)[A-Z]\w*(?: [A-Z]\w*){1,2})"
+    r"\s*(?:--|-|–|—)\s"
+)
+
+
+def host_of(url: str | None) -> str | None:
+    """The lower-case host of ``url`` without ``www.``, or None."""
+    if not url:
+        return None
+    host = (urlsplit(url if "//" in url else "//" + url).hostname or "").lower()
+    return host.removeprefix("www.") or None
+
+
+def source_from_host(host: str | None) -> str | None:
+    """The site's name from its host: the label before the public suffix."""
+    if not host:
+        return None
+    labels = host.split(".")
+    if len(labels) >= 3 and labels[-2] in _SLD and len(labels[-1]) == 2:
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else labels[0]
+
+
+def source_from_prefix(first_line: str | None) -> str | None:
+    """The outlet named in a first paragraph's dateline prefix, or None."""
+    if not first_line:
+        return None
+    if m := _SITE_PREFIX.match(first_line):
+        return m["site"].lower()
+    if m := _AGENCY_PREFIX.match(first_line):
+        return _AGENCIES.get(m["agency"].lower(), m["agency"].lower())
+    if m := _OUTLET_PREFIX.match(first_line):
+        return re.sub(r"\W", "", m["outlet"]).lower()
+    return None
+
+
+_SITE_LINE = re.compile(r"^(?P<site>[A-Za-z][\w-]*)\.(?i:com|co\.id|co|id|net|org|tv|news)$")
+
+
+def source_from_site_line(line: str | None) -> str | None:
+    """``Liputan6.com`` as a page's first line (the logo's text) → ``liputan6``."""
+    m = _SITE_LINE.match(line.strip()) if line else None
+    return m["site"].lower() if m else None
+
+
+def source_from_sitename(name: str | None) -> str | None:
+    """``KOMPAS.com`` → ``kompas``; ``BBC News`` → ``bbcnews``."""
+    if not name:
+        return None
+    name = name.strip().split(".")[0] if "." in name else name
+    return re.sub(r"\W", "", name).lower() or None
+
+
+def source_name(*candidates: str | None) -> str | None:
+    """The first non-empty candidate (callers pass them in precedence order)."""
+    return next((c for c in candidates if c), None)
+
+
+@dataclass(slots=True)
+class HtmlPage:
+    """What trafilatura and the page markup give for one HTML page."""
+
+    text: str
+    title: str | None
+    author: str | None
+    url: str | None
+    sitename: str | None
+    published: str | None  # ISO string from markup, or trafilatura's day
+    day_only: bool
+
+
+_DATE_XPATHS = (
+    '//meta[@property="article:published_time"]/@content',
+    '//meta[@name="article:published_time"]/@content',
+    '//meta[@itemprop="datePublished"]/@content',
+    '//*[@itemprop="datePublished"]/@datetime',
+    '//meta[@name="pubdate" or @name="publishdate" or @name="publish-date"]/@content',
+    '//meta[@property="og:published_time"]/@content',
+    '//meta[@name="dc.date" or @name="DC.date.issued" or @name="date"]/@content',
+)
+
+
+def _markup_date(tree) -> str | None:
+    for xpath in _DATE_XPATHS:
+        values = [v.strip() for v in tree.xpath(xpath) if v and v.strip()]
+        if values:
+            return values[0]
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            found = _find_key(json.loads(script), "datePublished")
+        except ValueError:
+            continue
+        if found:
+            return found
+    values = tree.xpath("//article//time/@datetime") or tree.xpath("//time/@datetime")
+    return values[0].strip() if values else None
+
+
+def _find_key(data: object, key: str) -> str | None:
+    if isinstance(data, dict):
+        if isinstance(data.get(key), str):
+            return data[key]
+        data = list(data.values())
+    if isinstance(data, list):
+        for item in data:
+            if found := _find_key(item, key):
+                return found
+    return None
+
+
+def extract_html(html: str | bytes, url: str | None = None) -> HtmlPage | None:
+    """Main text and metadata of an HTML page, or None when trafilatura finds no content."""
+    from trafilatura import bare_extraction
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return None
+    published = _markup_date(tree)
+    doc = bare_extraction(
+        tree, url=url, with_metadata=True, include_comments=False, include_tables=True
+    )
+    if doc is None or not (doc.text or "").strip():
+        return None
+    day_only = published is None and bool(doc.date)
+    return HtmlPage(
+        text=doc.text,
+        title=doc.title or None,
+        author=doc.author or None,
+        url=doc.url or url,
+        sitename=doc.sitename or None,
+        published=published or doc.date or None,
+        day_only=day_only,
+    )
+
+
+@lru_cache(maxsize=1)
+def _model():  # type: ignore[no-untyped-def]
+    """The full py3langid model, loaded once per process (never restricted in place)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+class LanguageDetector:
+    """py3langid restricted to ``allowed`` languages (see the module docstring for the rule)."""
+
+    MIN_ALLOWED = 0.05
+    MALAY_MARGIN = 0.9
+
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self.allowed = tuple(dict.fromkeys(code.strip().lower() for code in allowed if code))
+        self._model = _model()
+        unknown = [code for code in self.allowed if code not in self._model.nb_classes]
+        if not self.allowed or unknown:
+            raise ToolkitError(
+                f"unknown language code(s) {unknown or '(none given)'} for --lang; "
+                "use ISO 639-1 codes such as id,en,ms"
+            )
+
+    def detect(self, text: str) -> tuple[str | None, str]:
+        """``(language, best_overall)``; language is None when the text is outside the set."""
+        ranked = self._model.rank(text[:20000])
+        probs = dict(ranked)
+        best = ranked[0][0]
+        lang = max(self.allowed, key=lambda code: probs.get(code, 0.0))
+        if best not in self.allowed and probs.get(lang, 0.0) < self.MIN_ALLOWED:
+            return None, best
+        if lang == "ms" and "id" in self.allowed:
+            share = probs["ms"] / max(probs["ms"] + probs.get("id", 0.0), 1e-12)
+            if share < self.MALAY_MARGIN:
+                lang = "id"
+        return lang, best

@@ -1,0 +1,256 @@
+"""Readers: input files → raw documents with their origin, or rejects with a reason.
+
+Formats, by suffix: ``.txt`` (one scraped page per file), ``.html``/``.htm`` (one page per
+file), ``.jsonl``/``.ndjson``, ``.json`` (an object or a list of objects), ``.csv`` and
+``.parquet`` with a ``text`` or ``html`` column and optional ``url``, ``title``,
+``published_at``, ``source``, ``author``, ``language`` and ``id`` (kept as ``source_id``).
+Directories are walked recursively (hidden files and other suffixes are skipped and counted);
+``-`` is standard input, spooled to a temporary file by the pipeline and sniffed (``{``/``[`` →
+JSON lines, ``<`` → HTML, anything else → one text page).
+
+Every record read is yielded exactly once, as a :class:`RawDoc` or a :class:`Reject`
+(undecodable bytes with the byte offset, malformed JSON with ``file:line``, no text field).
+Files are read lazily, a line or a Parquet batch at a time, except ``.json`` which is loaded
+whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import InputError
+
+TEXT_SUFFIXES = {".txt": "txt", ".html": "html", ".htm": "html"}
+RECORD_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
+SUFFIXES = {**TEXT_SUFFIXES, **RECORD_SUFFIXES, ".parquet": "parquet"}
+FIELDS = ("url", "title", "published_at", "source", "author", "language")
+
+
+@dataclass(slots=True)
+class RawDoc:
+    """One input record before cleaning."""
+
+    origin: str  # "path", "path:line" or "path:row N"
+    raw_sha256: str  # sha256 of the file bytes (txt/html) or of the text/html field (records)
+    text: str | None = None
+    html: str | bytes | None = None
+    url: str | None = None
+    title: str | None = None
+    published_at: str | None = None
+    source: str | None = None
+    author: str | None = None
+    language: str | None = None
+    source_id: str | None = None
+
+
+@dataclass(slots=True)
+class Reject:
+    """An input record that is not in the output, with the reason and what is left of it."""
+
+    origin: str
+    reason: str
+    detail: str
+    record: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"origin": self.origin, "reason": self.reason, "detail": self.detail, **self.record}
+
+
+@dataclass(slots=True)
+class InputFile:
+    """A file to read: its path, the name to report and its format."""
+
+    path: Path
+    name: str
+    kind: str
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> tuple[list[InputFile], int]:
+    """The files named by ``inputs`` (directories walked), and how many files were skipped."""
+    files: list[InputFile] = []
+    skipped = 0
+    for item in inputs:
+        path = Path(item)
+        if str(item) == "-":
+            files.append(InputFile(path, "<stdin>", "stdin"))
+        elif path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = child.relative_to(path).parts
+                kind = SUFFIXES.get(child.suffix.lower())
+                if kind is None or any(part.startswith(".") for part in rel):
+                    skipped += 1
+                else:
+                    files.append(InputFile(child, str(child), kind))
+        elif path.is_file():
+            files.append(InputFile(path, str(path), SUFFIXES.get(path.suffix.lower(), "unknown")))
+        else:
+            raise InputError(f"input not found: {item}; give files, directories or - for stdin")
+    return files, skipped
+
+
+def sniff(head: bytes) -> str:
+    """The format of standard input from its first bytes."""
+    first = head.lstrip()[:1]
+    return {b"{": "jsonl", b"[": "json", b"<": "html"}.get(first, "txt")
+
+
+def read_file(f: InputFile) -> Iterator[RawDoc | Reject]:
+    """Yield every record of one input file."""
+    try:
+        if f.kind in ("txt", "html"):
+            yield _read_page(f)
+        elif f.kind == "jsonl":
+            yield from _read_jsonl(f)
+        elif f.kind == "json":
+            yield from _read_json(f)
+        elif f.kind == "csv":
+            yield from _read_csv(f)
+        elif f.kind == "parquet":
+            yield from _read_parquet(f)
+        else:
+            detail = f"{f.name}: unsupported format; use .txt .html .jsonl .json .csv .parquet"
+            yield Reject(f.name, "unsupported_format", detail)
+    except OSError as exc:
+        yield Reject(f.name, "unreadable", f"{f.name}: {exc.strerror or exc}")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _undecodable(name: str, exc: UnicodeDecodeError, base: int = 0) -> str:
+    offset = base + exc.start
+    return f"{name}: invalid UTF-8 at byte offset {offset}; re-encode the file as UTF-8"
+
+
+def _read_page(f: InputFile) -> RawDoc | Reject:
+    data = f.path.read_bytes()
+    if f.kind == "html":
+        return RawDoc(f.name, _sha(data), html=data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Reject(f.name, "undecodable", _undecodable(f.name, exc), {"raw_sha256": _sha(data)})
+    return RawDoc(f.name, _sha(data), text=text)
+
+
+def _read_jsonl(f: InputFile) -> Iterator[RawDoc | Reject]:
+    offset = 0
+    with f.path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            origin, base = f"{f.name}:{lineno}", offset
+            offset += len(raw)
+            if not raw.strip():
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                detail = f"{_undecodable(f.name, exc, base)} (line {lineno})"
+                yield Reject(origin, "undecodable", detail)
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                detail = f"{origin}: malformed JSON ({exc}); fix or remove the line"
+                yield Reject(origin, "malformed_json", detail, {"raw": line.rstrip("\n")})
+                continue
+            yield record(obj, origin)
+
+
+def _read_json(f: InputFile) -> Iterator[RawDoc | Reject]:
+    try:
+        data = json.loads(f.path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        yield Reject(f.name, "undecodable", _undecodable(f.name, exc))
+        return
+    except ValueError as exc:
+        yield Reject(f.name, "malformed_json", f"{f.name}: malformed JSON ({exc})")
+        return
+    items = data if isinstance(data, list) else [data]
+    for i, obj in enumerate(items):
+        yield record(obj, f"{f.name}:item {i}" if isinstance(data, list) else f.name)
+
+
+def _read_csv(f: InputFile) -> Iterator[RawDoc | Reject]:
+    csv.field_size_limit(sys.maxsize)
+    with f.path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        reader = csv.DictReader(fh)
+        start = 2
+        for row in reader:
+            origin = f"{f.name}:{start}"
+            start = reader.line_num + 1
+            bad = next((v for v in row.values() if isinstance(v, str) and _has_surrogate(v)), None)
+            if bad is not None:
+                pos = next(i for i, c in enumerate(bad) if "\udc80" <= c <= "\udcff")
+                detail = (
+                    f"{origin}: invalid UTF-8 byte 0x{ord(bad[pos]) - 0xDC00:02x} at character "
+                    f"{pos} of a field; re-encode the file as UTF-8"
+                )
+                yield Reject(origin, "undecodable", detail)
+                continue
+            yield record(row, origin)
+
+
+def _has_surrogate(value: str) -> bool:
+    return any("\udc80" <= c <= "\udcff" for c in value)
+
+
+def _read_parquet(f: InputFile) -> Iterator[RawDoc | Reject]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(f.path)
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        yield Reject(f.name, "unreadable", f"{f.name}: not a readable Parquet file ({exc})")
+        return
+    row = 0
+    for batch in pf.iter_batches(batch_size=1000):
+        for obj in batch.to_pylist():
+            yield record(obj, f"{f.name}:row {row}")
+            row += 1
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    value = str(value).strip()
+    return value or None
+
+
+def record(obj: Any, origin: str) -> RawDoc | Reject:
+    """A raw document from one JSON/CSV/Parquet record."""
+    if not isinstance(obj, dict):
+        detail = f"{origin}: expected an object with a `text` or `html` field"
+        return Reject(origin, "malformed_json", detail, {"raw": obj})
+    text, html = obj.get("text"), obj.get("html")
+    text = text if isinstance(text, str) and text.strip() else None
+    html = html if isinstance(html, (str, bytes)) and html.strip() else None
+    if text is None and html is None:
+        detail = f"{origin}: no non-empty `text` or `html` field"
+        return Reject(origin, "no_text", detail, {"input": _jsonable(obj)})
+    body = text if text is not None else html
+    raw = body.encode("utf-8", errors="surrogatepass") if isinstance(body, str) else body
+    doc = RawDoc(origin, _sha(raw), text=text, html=None if text is not None else html)
+    for name in FIELDS:
+        setattr(doc, name, _text(obj.get(name)))
+    doc.source_id = _text(obj.get("id"))
+    return doc
+
+
+def _jsonable(obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        for k, v in obj.items()
+    }
