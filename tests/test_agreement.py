@@ -96,3 +96,41 @@ def test_report_combines_fields_and_reads_plainly():
     assert stance["items"] == 2  # the PER span of each task, rated by both
     assert report["choices"]["stance"]["items"] == 2
     assert any("entities" in line for line in report["reading"])
+
+
+def test_cli_recomputes_when_a_version_has_no_stored_report(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    import toolkit.pull as pull
+    from toolkit.cli import cli
+
+    text = "Elon Musk met AFP."
+
+    def ann(aid, who, stance):
+        return {"id": aid, "completed_by": who, "result": [
+            {"id": "e", "from_name": "entities", "to_name": "text", "type": "labels",
+             "value": {"start": 0, "end": 9, "text": "Elon Musk", "labels": ["PER"]}},
+            {"id": "e", "from_name": "entities_stance", "to_name": "text", "type": "choices",
+             "value": {"start": 0, "end": 9, "choices": [stance]}}]}
+
+    tasks = [{"id": i, "data": {"text": text, "article_id": f"a{i}"},
+              "annotations": [ann(10 * i, 1, "FAVOR"), ann(10 * i + 1, 2, s)]}
+             for i, s in ((1, "FAVOR"), (2, "AGAINST"), (3, "FAVOR"))]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks))
+    monkeypatch.setenv("TOOLKIT_PSEUDONYM_KEY", "k")
+    monkeypatch.setattr(pull, "_agreement", lambda schema, built: (None, "Not computed."))
+    runner = CliRunner()
+    out = runner.invoke(cli, ["pull", "--from-file", str(export), "--dataset", "d",
+                              "--exports-dir", str(tmp_path / "ex")])
+    assert out.exit_code == 0, out.output
+    assert not (tmp_path / "ex" / "d" / "0.1.0" / "agreement.json").exists()
+    result = runner.invoke(cli, ["agreement", "d", "--exports-dir", str(tmp_path / "ex"),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    stance = json.loads(result.output)["choices"]["entities.stance"]
+    # 3 items, a: FFF, b: FAF → one disagreement: n=6, n_F=5, n_A=1; D_o = 2/6,
+    # D_e = 2*5*1/(6*5) = 1/3 → alpha = 0
+    assert stance["items"] == 3 and stance["krippendorff_alpha"] == 0.0

@@ -363,20 +363,6 @@ def _fmt(value: float | None) -> str:
 
 def rows_from_dataset(dataset: Any) -> list[dict]:
     """Annotation rows with ClassLabel ids turned back into names."""
-    from datasets import ClassLabel
+    from toolkit.dataset.diff import decode
 
-    features = dataset.features
-
-    def decode(value: Any, feature: Any) -> Any:
-        if isinstance(feature, ClassLabel):
-            return None if value is None else feature.int2str(value)
-        if isinstance(feature, dict):
-            return {k: decode(value[k], f) for k, f in feature.items()} if value else value
-        inner = getattr(feature, "feature", None)
-        if isinstance(feature, list):
-            inner = feature[0]
-        if inner is not None and isinstance(value, list):
-            return [decode(v, inner) for v in value]
-        return value
-
-    return [{k: decode(v, features[k]) for k, v in row.items()} for row in dataset]
+    return [decode(row, dataset.features) for row in dataset]

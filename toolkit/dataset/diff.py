@@ -24,20 +24,21 @@ def read_rows(version_dir: Path, config: str = "default") -> tuple[list[dict], A
     for path in files:
         table = pq.read_table(path)
         features = features or Features.from_arrow_schema(table.schema)
-        rows += [_decode(r, features) for r in table.to_pylist()]
+        rows += [decode(r, features) for r in table.to_pylist()]
     return rows, features
 
 
-def _decode(value: Any, feature: Any) -> Any:
+def decode(value: Any, feature: Any) -> Any:
+    """A row (or any value) with ClassLabel ids replaced by their names."""
     from datasets import ClassLabel, Features
 
     if isinstance(feature, ClassLabel):
         return None if value is None else feature.int2str(value)
     if isinstance(feature, (dict, Features)):
-        return {k: _decode(value.get(k), f) for k, f in feature.items()} if value else value
+        return {k: decode(value.get(k), f) for k, f in feature.items()} if value else value
     inner = feature[0] if isinstance(feature, list) else getattr(feature, "feature", None)
     if inner is not None and isinstance(value, list):
-        return [_decode(v, inner) for v in value]
+        return [decode(v, inner) for v in value]
     return value
 
 

@@ -49,16 +49,21 @@ def span_feature(schema: Schema, group_name: str) -> dict:
     return struct
 
 
-def default_features(schema: Schema) -> Features:
-    """Features of the resolved, one-row-per-article config."""
-    cols: dict = {name: Value("string") for name in ARTICLE_COLUMNS}
-    for group in schema.spans:
-        cols[group.name] = [span_feature(schema, group.name)]
+def label_columns(schema: Schema) -> dict:
+    """One list column per span group and one column per document choice."""
+    cols: dict = {g.name: [span_feature(schema, g.name)] for g in schema.spans}
     for doc in schema.document:
         if doc.when_field:
             cols[doc.name] = [{"target": Value("string"), "label": ClassLabel(names=doc.values)}]
         else:
             cols[doc.name] = ClassLabel(names=doc.values)
+    return cols
+
+
+def default_features(schema: Schema) -> Features:
+    """Features of the resolved, one-row-per-article config."""
+    cols: dict = {name: Value("string") for name in ARTICLE_COLUMNS}
+    cols.update(label_columns(schema))
     cols["task_id"] = Value("int64")
     cols["annotators"] = [Value("string")]
     cols["annotation_ids"] = [Value("int64")]
@@ -85,11 +90,5 @@ def annotation_features(schema: Schema) -> Features:
         "updated_at": Value("string"),
         "prediction_model_version": Value("string"),
     }
-    for group in schema.spans:
-        cols[group.name] = [span_feature(schema, group.name)]
-    for doc in schema.document:
-        if doc.when_field:
-            cols[doc.name] = [{"target": Value("string"), "label": ClassLabel(names=doc.values)}]
-        else:
-            cols[doc.name] = ClassLabel(names=doc.values)
+    cols.update(label_columns(schema))
     return Features(cols)
