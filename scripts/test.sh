@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh studio,agreement,dev
+# Debian's Chromium for the browser test of the labeling UI (Playwright never downloads one).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -q >/dev/null || echo "apt-get update failed; the browser test will skip"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium fonts-noto-color-emoji \
+    >/dev/null || echo "Chromium could not be installed; the browser test will skip (loudly)"
+fi
 export HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
 .venv/bin/ruff check toolkit tests
 .venv/bin/python -m pytest -q "$@"

@@ -68,15 +68,16 @@ class LabelStudioServer:
         """A connected ``label_studio_sdk.LabelStudio`` acting as the admin."""
         return connect(self.connection)
 
-    def make_user(self, email: str) -> tuple[int, Any]:
+    def make_user(self, email: str, password: str | None = None) -> tuple[int, Any]:
         """A user of the organisation and an SDK client authenticated as that user.
 
         The user signs up through the organisation's invite link (the way people join a Label
         Studio OSS server; the admin API cannot set passwords), then reads its API token with the
-        session. Calling it again with the same e-mail returns the same user (a new client).
+        session. Pass ``password`` to log in as the user in a browser (else a random one).
+        Calling it again with the same e-mail returns the same user (a new client).
         """
         if email not in self._users:
-            user = sign_up(self.connection, email)
+            user = sign_up(self.connection, email, password=password)
             self._users[email] = (user.id, user.token)
         user_id, token = self._users[email]
         return user_id, connect(Connection(self.url, token, f"test user {email}"))

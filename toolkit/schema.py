@@ -22,16 +22,37 @@ from toolkit.errors import SchemaError
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "news.yaml"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-# Hotkeys handed out in order; Label Studio reserves ctrl/alt combinations and space.
-_HOTKEYS = "1234567890qwertyuiopasdfghjklzxcvbnm"
+# Single keys Label Studio 1.23's labeling UI binds itself (its default keymap, case-insensitive):
+# u unselects the region; h v b o e m k p r w pick image tools; [ ] size tools; enter focuses a
+# region; escape, backspace and delete; arrows. Everything else it binds uses ctrl, alt, shift or
+# the command key (submit ctrl+enter, skip ctrl+space, undo ctrl+z, relation alt+r, ...).
+LS_RESERVED_KEYS = frozenset("uhvbomkperw[]") | {
+    "enter",
+    "escape",
+    "backspace",
+    "delete",
+    "space",
+    "left",
+    "right",
+    "up",
+    "down",
+}
+# Hotkeys handed out in order: the digits, then the letters Label Studio does not use.
+_HOTKEYS = "1234567890qtyiasdfgjlzxcn"
 
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One label or choice value with its one-line guideline."""
+    """One label or choice value with its guideline: a one-line ``hint``, ``examples`` (text with
+    the labelled part in ``[[double brackets]]``), ``do`` and ``dont`` rules, and an optional fixed
+    ``hotkey`` (otherwise one is assigned)."""
 
     value: str
     hint: str = ""
+    examples: tuple[str, ...] = ()
+    do: tuple[str, ...] = ()
+    dont: tuple[str, ...] = ()
+    hotkey: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,17 +186,59 @@ class Schema:
 # -- loading -----------------------------------------------------------------------
 
 
+_OPTION_KEYS = {"value", "hint", "examples", "do", "dont", "hotkey"}
+
+
+def _texts(raw: Any, where: str) -> tuple[str, ...]:
+    """An optional guideline list: a string or a list of non-empty strings."""
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(t, str) and t.strip() for t in items):
+        raise SchemaError(f"{where}: expected a list of non-empty strings")
+    return tuple(" ".join(t.split()) for t in items)
+
+
+def _hotkey(raw: Any, where: str) -> str | None:
+    if raw is None:
+        return None
+    key = str(raw).strip().lower()
+    if len(key) != 1 or not key.isalnum():
+        raise SchemaError(f"{where}: hotkey {raw!r} must be one letter or digit")
+    if key in LS_RESERVED_KEYS:
+        raise SchemaError(
+            f"{where}: hotkey {key!r} is one of Label Studio's own keys "
+            f"({''.join(sorted(k for k in LS_RESERVED_KEYS if len(k) == 1))}); choose another"
+        )
+    return key
+
+
 def _options(raw: Any, where: str) -> tuple[Option, ...]:
     if not isinstance(raw, list) or not raw:
         raise SchemaError(f"{where}: expected a non-empty list of values")
     out = []
     for i, item in enumerate(raw):
+        here = f"{where}[{i}]"
         if isinstance(item, str):
             out.append(Option(item))
         elif isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"]:
-            out.append(Option(item["value"], str(item.get("hint", "")).strip()))
+            unknown = sorted(set(item) - _OPTION_KEYS)
+            if unknown:
+                raise SchemaError(
+                    f"{here}: unknown keys {unknown} (allowed: {sorted(_OPTION_KEYS)})"
+                )
+            out.append(
+                Option(
+                    item["value"],
+                    " ".join(str(item.get("hint", "")).split()),
+                    examples=_texts(item.get("examples"), f"{here}.examples"),
+                    do=_texts(item.get("do"), f"{here}.do"),
+                    dont=_texts(item.get("dont"), f"{here}.dont"),
+                    hotkey=_hotkey(item.get("hotkey"), f"{here}.hotkey"),
+                )
+            )
         else:
-            raise SchemaError(f"{where}[{i}]: expected a string or a mapping with 'value'")
+            raise SchemaError(f"{here}: expected a string or a mapping with 'value'")
     values = [o.value for o in out]
     dupes = sorted({v for v in values if values.count(v) > 1})
     if dupes:
@@ -280,6 +343,18 @@ def _check_consistency(schema: Schema, source: str) -> None:
     dupes = sorted({r for r in relation_names if relation_names.count(r) > 1})
     if dupes:
         raise SchemaError(f"{source}: relation names used twice: {dupes}")
+    fixed = [o.hotkey for _, options in _option_lists(schema) for o in options if o.hotkey]
+    dupes = sorted({k for k in fixed if fixed.count(k) > 1})
+    if dupes:
+        raise SchemaError(f"{source}: hotkeys used twice: {dupes}")
+
+
+def _option_lists(schema: Schema) -> list[tuple[str, tuple[Option, ...]]]:
+    """``(control name, options)`` in hotkey order: span labels, region choices, document."""
+    out = [(g.name, g.labels) for g in schema.spans]
+    out += [(g.control(a), a.choices) for g in schema.spans for a in g.attributes]
+    out += [(d.name, d.choices) for d in schema.document]
+    return out
 
 
 def load_schema(path: str | Path | None = None) -> Schema:
@@ -304,12 +379,25 @@ def _fields(schema: Schema) -> dict[str, Any]:
     return {f: getattr(schema, f) for f in Schema.__dataclass_fields__}
 
 
+# Guideline prose that does not change what an annotation means: left out of the hash.
+_PROSE = ("examples", "do", "dont")
+
+
+def _without_prose(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_prose(v) for k, v in value.items() if k not in _PROSE}
+    if isinstance(value, list | tuple):
+        return [_without_prose(v) for v in value]
+    return value
+
+
 def schema_hash(schema: Schema) -> str:
-    """A hash of what the schema means (labels, names, structure), not of its formatting."""
+    """A hash of what the schema means (labels, names, structure, hints, hotkeys), not of its
+    formatting nor of the guideline examples and do/don't rules."""
     from dataclasses import asdict
 
     payload = {k: v for k, v in asdict(schema).items() if k not in ("source", "sha256")}
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    blob = json.dumps(_without_prose(payload), sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
 
 
@@ -334,33 +422,47 @@ _COLORS = [
 
 
 def assign_hotkeys(schema: Schema) -> dict[tuple[str, str], str]:
-    """Hotkeys for every span label and choice, without collisions: (control, value) → key."""
-    keys = iter(_HOTKEYS)
+    """Hotkeys for every span label and choice: (control, value) → key.
+
+    Keys fixed in the schema are kept; the others get the next free key of ``_HOTKEYS`` (digits,
+    then letters Label Studio does not bind itself, see ``LS_RESERVED_KEYS``), in schema order:
+    span labels, then per-region choices, then document choices. No key is used twice; values
+    beyond the available keys get none.
+    """
+    lists = _option_lists(schema)
+    taken = {o.hotkey for _, options in lists for o in options if o.hotkey}
+    free = iter(k for k in _HOTKEYS if k not in taken)
     out: dict[tuple[str, str], str] = {}
-    try:
-        for g in schema.spans:
-            for label in g.labels:
-                out[(g.name, label.value)] = next(keys)
-        for g in schema.spans:
-            for a in g.attributes:
-                for c in a.choices:
-                    out[(g.control(a), c.value)] = next(keys)
-        for d in schema.document:
-            for c in d.choices:
-                out[(d.name, c.value)] = next(keys)
-    except StopIteration:
-        pass  # more values than keys: the rest get none
+    for control, options in lists:
+        for option in options:
+            key = option.hotkey or next(free, None)
+            if key:
+                out[(control, option.value)] = key
     return out
 
 
+# The article wraps (no horizontal scrolling) and keeps its paragraphs; the choices live in a
+# panel stuck to the bottom of the labeling area, so the choices of a selected region and the
+# document choices are on screen however long the article is.
+_STYLE = ".lsf-richtext__line { white-space: pre-wrap; overflow-wrap: anywhere; }"
+# (bottom: -8px: Label Studio pads its scroll area for the bottom bar; close most of that gap.)
+_PANEL_STYLE = (
+    "position: sticky; bottom: -8px; z-index: 20; background: #fff; "
+    "border-top: 2px solid #d9d9d9; padding: 2px 8px 8px; box-shadow: 0 -4px 8px #0000000d"
+)
+_PANEL_HEADER_STYLE = "margin: 6px 0 2px; font-size: 14px; line-height: 20px; font-weight: 600"
+
+
 def render_label_config(schema: Schema) -> str:
-    """The Label Studio ``<View>`` for a schema. All values are XML-escaped."""
+    """The Label Studio ``<View>`` for a schema. All values are XML-escaped.
+
+    Layout: title, one label bar per span group, the text, then a bottom panel (sticky) with the
+    per-region choices of the selected region (``visibleWhen="region-selected"``, only for the
+    labels of their group) and the document choices.
+    """
     q = quoteattr
     hotkeys = assign_hotkeys(schema)
-    lines = ["<View>"]
-    lines.append(
-        "  <Style>.lsf-richtext__line { white-space: pre-wrap; overflow-wrap: anywhere; }</Style>"
-    )
+    lines = ["<View>", f"  <Style>{_STYLE}</Style>"]
     if schema.header_field:
         lines.append(f"  <Header value={q('$' + schema.header_field)}/>")
     color = iter(_COLORS * 10)
@@ -380,33 +482,40 @@ def render_label_config(schema: Schema) -> str:
         lines += [f"    <Relation value={q(r.name)}/>" for r in relations]
         lines.append("  </Relations>")
     lines.append(f"  <Text name={q(schema.text_name)} value={q('$' + schema.text_field)}/>")
-    for g in schema.spans:
-        for a in g.attributes:
-            lines.append(
-                f'  <View visibleWhen="region-selected" whenLabelValue={q(",".join(g.values))}>'
-            )
-            title = a.description or a.name
-            lines.append(f"    <Header value={q(f'{g.name}: {title}')}/>")
-            req = ' required="true"' if a.required else ""
-            lines.append(
-                f"    <Choices name={q(g.control(a))} toName={q(schema.text_name)} "
-                f'perRegion="true" choice="single-radio" showInline="true"{req}>'
-            )
-            lines += _choice_lines(g.control(a), a.choices, hotkeys)
-            lines.append("    </Choices>")
-            lines.append("  </View>")
+    panel = [(g, a) for g in schema.spans for a in g.attributes]
+    if panel or schema.document:
+        lines.append(f"  <View style={q(_PANEL_STYLE)}>")
+    for g, a in panel:
+        when = q(",".join(g.values))
+        lines.append(f'    <View visibleWhen="region-selected" whenLabelValue={when}>')
+        required = " (required)" if a.required else ""
+        title = f"{g.name} → {a.name}{required}: {a.description}".rstrip(": ")
+        lines.append(f'      <Header value={q(title)} size="5" style={q(_PANEL_HEADER_STYLE)}/>')
+        req = ""
+        if a.required:
+            message = f"Choose the {a.name} of every {'/'.join(g.values)} region before submitting."
+            req = f' required="true" requiredMessage={q(message)}'
+        lines.append(
+            f"      <Choices name={q(g.control(a))} toName={q(schema.text_name)} "
+            f'perRegion="true" whenLabelValue={when} choice="single-radio" showInline="true"{req}>'
+        )
+        lines += _choice_lines(g.control(a), a.choices, hotkeys, indent="        ")
+        lines.append("      </Choices>")
+        lines.append("    </View>")
     for d in schema.document:
         title = d.description or d.name
         if d.when_field:
             title = f"{title} Target: ${d.when_field}"
-        lines.append(f"  <Header value={q(title)}/>")
+        lines.append(f'    <Header value={q(title)} size="5" style={q(_PANEL_HEADER_STYLE)}/>')
         req = ' required="true"' if d.required else ""
         lines.append(
-            f"  <Choices name={q(d.name)} toName={q(schema.text_name)} "
+            f"    <Choices name={q(d.name)} toName={q(schema.text_name)} "
             f'choice="single-radio" showInline="true"{req}>'
         )
-        lines += _choice_lines(d.name, d.choices, hotkeys, indent="    ")
-        lines.append("  </Choices>")
+        lines += _choice_lines(d.name, d.choices, hotkeys)
+        lines.append("    </Choices>")
+    if panel or schema.document:
+        lines.append("  </View>")
     lines.append("</View>")
     return "\n".join(lines) + "\n"
 
