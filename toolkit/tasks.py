@@ -118,6 +118,9 @@ def article_to_task(article: dict, schema: Schema, predictions: list | None = No
         value = article.get(name)
         if value is not None and value != "":
             data[name] = value if isinstance(value, (str, int, float, bool)) else str(value)
+    for doc in schema.document:  # so the UI shows an empty target, not "undefined"
+        if doc.when_field:
+            data.setdefault(doc.when_field, "")
     data["article_id"] = article["id"]
     data["text_sha256"] = text_sha256(text)
     data["schema"] = schema_tag(schema)
