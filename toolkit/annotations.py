@@ -144,6 +144,49 @@ def check_offsets(
     raise ValueError(f"text[{start}:{end}] is {text[start:end]!r}, not the span text {span_text!r}")
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def task_problem(task: dict) -> str | None:
+    """Why a task of an export cannot be used at all (None when its shape is right): Label
+    Studio gives every task an integer id, a data object and a list of annotations."""
+    task_id = task.get("id")
+    if not _is_int(task_id):
+        return f"task id {task_id!r} is not an integer"
+    if not isinstance(task.get("data"), dict):
+        return f"task data is {type(task.get('data')).__name__}, not an object"
+    annotations = task.get("annotations")
+    if annotations is not None and not isinstance(annotations, list):
+        return f"task annotations is {type(annotations).__name__}, not a list"
+    return None
+
+
+def annotation_problem(raw: dict) -> str | None:
+    """Why an exported annotation cannot be used at all (None when its shape is right)."""
+    if not _is_int(raw.get("id")):
+        return f"annotation id {raw.get('id')!r} is not an integer"
+    for key in ("was_cancelled", "ground_truth"):
+        if raw.get(key) is not None and not isinstance(raw.get(key), bool):
+            return f"annotation field {key!r} is {raw.get(key)!r}, not true or false"
+    return None
+
+
+def _region_id(value: Any) -> str | None:
+    """A region id as the spans are keyed (``str``), or None for ids of a wrong type."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)
+    return None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _timestamp(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def parse_annotation(
     schema: Schema,
     task: dict,
@@ -161,9 +204,9 @@ def parse_annotation(
         annotator=annotator,
         ground_truth=bool(raw.get("ground_truth")),
         skipped=bool(raw.get("was_cancelled")),
-        lead_time=raw.get("lead_time"),
-        created_at=raw.get("created_at"),
-        updated_at=raw.get("updated_at"),
+        lead_time=_number(raw.get("lead_time")),  # metadata of the wrong type: left out
+        created_at=_timestamp(raw.get("created_at")),
+        updated_at=_timestamp(raw.get("updated_at")),
     )
     prediction = raw.get("prediction") or {}
     started_from = raw.get("parent_prediction")
@@ -197,7 +240,7 @@ def parse_annotation(
             continue
         name = item.get("from_name")
         value = item.get("value") if isinstance(item.get("value"), dict) else None
-        if name not in controls:
+        if not isinstance(name, str) or name not in controls:
             bad(item, f"control {name!r} is not in schema {schema.name!r}")
             continue
         if value is None:
@@ -221,13 +264,19 @@ def parse_annotation(
             if definition.when_field and not data.get(definition.when_field):
                 bad(item, f"{name!r} answered but the task has no {definition.when_field!r}")
                 continue
+            if name in ann.document:
+                bad(item, f"{name!r} answered twice in one annotation (the first answer is kept)")
+                continue
             ann.document[name] = choice
 
     for item, group, assignment in region_choices:
-        span = spans.get(item.get("id"))
+        span = spans.get(_region_id(item.get("id")))
         attr_name, choice = assignment.split("=", 1)
         if span is None or span.group != group.name:
             bad(item, f"per-region choice {item.get('from_name')!r} has no {group.name} region")
+            continue
+        if attr_name in span.attributes:
+            bad(item, f"{item.get('from_name')!r} chosen twice for one region (the first is kept)")
             continue
         span.attributes[attr_name] = choice
 
@@ -282,13 +331,17 @@ def _add_span(
 
 
 def _add_relation(schema: Schema, item: dict, spans: dict[str, Span], bad: Any) -> None:
-    src, dst = spans.get(item.get("from_id")), spans.get(item.get("to_id"))
+    src = spans.get(_region_id(item.get("from_id")))
+    dst = spans.get(_region_id(item.get("to_id")))
     if item.get("direction") == "left":
         src, dst = dst, src
     if src is None or dst is None:
         bad(item, "relation end is not a kept region")
         return
     labels = item.get("labels") or []
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        bad(item, f"relation labels {labels!r} are not a list of names")
+        return
     fitting = [
         r for g in schema.spans if g.name == src.group for r in g.relations if r.to == dst.group
     ]

@@ -21,13 +21,14 @@ from toolkit.tasks import schema_tag
 class ProjectResult:
     project_id: int
     title: str
-    status: str  # "created", "unchanged" or "updated"
+    status: str  # "created", "unchanged", "updated" or "instructions" (guidelines only)
 
     def summary(self) -> str:
         verb = {
             "created": "Created",
             "unchanged": "Already exists, unchanged:",
             "updated": "Updated the labeling config of",
+            "instructions": "Updated the labeling instructions of",
         }[self.status]
         return f"{verb} project {self.project_id} {self.title!r}"
 
@@ -39,9 +40,19 @@ def _api(action: str) -> Any:
 
 
 def find_projects(client: Any, title: str) -> list[Any]:
-    """Projects whose title is exactly ``title``."""
-    with _api("listing projects"):
-        return [p for p in client.projects.list(page_size=100) if p.title == title]
+    """Projects whose title is exactly ``title`` (the listing is retried on transient
+    failures)."""
+    from toolkit.labelstudio.client import NO_RETRY, RetryPolicy, with_retries
+
+    return with_retries(
+        "listing projects",
+        lambda: [
+            p
+            for p in client.projects.list(page_size=100, request_options=NO_RETRY)
+            if p.title == title
+        ],
+        RetryPolicy.from_env(),
+    )
 
 
 def get_project(client: Any, title_or_id: str | int) -> Any:
@@ -50,14 +61,20 @@ def get_project(client: Any, title_or_id: str | int) -> Any:
     if ref.isdigit():
         from label_studio_sdk.core.api_error import ApiError
 
-        try:
-            return client.projects.get(id=int(ref))
-        except ApiError as exc:
-            if exc.status_code == 404:
-                raise LabelStudioError(
-                    f"no project with id {ref}; list them in the Label Studio UI or pass a title"
-                ) from None
-            raise
+        from toolkit.labelstudio.client import NO_RETRY, RetryPolicy, with_retries
+
+        def get() -> Any:
+            try:
+                return client.projects.get(id=int(ref), request_options=NO_RETRY)
+            except ApiError as exc:
+                if exc.status_code == 404:
+                    raise LabelStudioError(
+                        f"no project with id {ref}; list them in the Label Studio UI or pass a "
+                        "title"
+                    ) from None
+                raise
+
+        return with_retries(f"reading project {ref}", get, RetryPolicy.from_env())
     matches = find_projects(client, ref)
     if not matches:
         raise LabelStudioError(
@@ -96,6 +113,43 @@ def used_values(client: Any, project_id: int) -> set[tuple[str, str]]:
     return used
 
 
+def _create_once(client: Any, title: str, **fields: Any) -> Any:
+    """Create a project without ever making two: the SDK's retries are off for the POST, and
+    after an unknown outcome (5xx, timeout, dropped connection) the projects are listed again
+    before anything is re-sent."""
+    from toolkit.labelstudio.client import (
+        NO_RETRY,
+        RetryPolicy,
+        describe_failure,
+        is_transient,
+    )
+
+    policy = RetryPolicy.from_env()
+    last: BaseException | None = None
+    for attempt in range(1, policy.attempts + 1):
+        if last is not None:
+            policy.sleep(policy.delay(attempt - 1))
+            matches = find_projects(client, title)
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                ids = ", ".join(str(p.id) for p in matches)
+                raise LabelStudioError(f"several projects are titled {title!r} (ids {ids})")
+        try:
+            return client.projects.create(title=title, **fields, request_options=NO_RETRY)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if not is_transient(exc):
+                with _api(f"creating project {title!r}"):
+                    raise
+                raise
+            last = exc
+    raise LabelStudioError(
+        f"creating project {title!r} failed {policy.attempts} times "
+        f"({describe_failure(last) if last else 'unknown error'}); no project was duplicated: "
+        "run the same command again when the server is healthy"
+    )
+
+
 def schema_values(schema: Schema) -> set[tuple[str, str]]:
     """``(control, value)`` pairs a schema accepts."""
     out: set[tuple[str, str]] = set()
@@ -122,18 +176,26 @@ def ensure_project(client: Any, title: str, schema: Schema) -> ProjectResult:
         ids = ", ".join(str(p.id) for p in matches)
         raise LabelStudioError(f"several projects are titled {title!r} (ids {ids}); rename one")
     if not matches:
-        with _api(f"creating project {title!r}"):
-            project = client.projects.create(
-                title=title,
-                label_config=config,
-                description=description,
-                expert_instruction=render_guidelines(schema, html=True),
-                show_instruction=True,
-            )
+        project = _create_once(
+            client,
+            title,
+            label_config=config,
+            description=description,
+            expert_instruction=render_guidelines(schema, html=True),
+            show_instruction=True,
+        )
         return ProjectResult(project.id, title, "created")
     project = matches[0]
     if (project.label_config or "").strip() == config.strip():
-        return ProjectResult(project.id, title, "unchanged")
+        # Same config; the guidelines (examples, do's and don'ts) may still have changed.
+        guidelines = render_guidelines(schema, html=True)
+        if (getattr(project, "expert_instruction", None) or "").strip() == guidelines.strip():
+            return ProjectResult(project.id, title, "unchanged")
+        with _api(f"updating the instructions of project {project.id}"):
+            client.projects.update(
+                id=project.id, expert_instruction=guidelines, show_instruction=True
+            )
+        return ProjectResult(project.id, title, "instructions")
     orphans = sorted(used_values(client, project.id) - schema_values(schema))
     if orphans:
         shown = ", ".join(f"{c}={v}" for c, v in orphans[:10])

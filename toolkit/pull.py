@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.annotations import Problem, parse_annotation
+from toolkit.annotations import Problem, annotation_problem, parse_annotation, task_problem
 from toolkit.dataset.features import annotation_features
 from toolkit.dataset.rows import annotation_row, resolved_row
 from toolkit.errors import InputError
@@ -148,6 +148,10 @@ def build(
     for task in tasks:
         stats.tasks += 1
         task_id = task.get("id")
+        shape = task_problem(task)
+        if shape is not None:
+            problems.append(Problem(task_id, None, None, shape))
+            continue
         if task_id in seen_ids:
             problems.append(Problem(task_id, None, None, "task id appears twice in the export"))
             continue
@@ -163,6 +167,11 @@ def build(
         for raw in raw_annotations:
             if not isinstance(raw, dict):
                 problems.append(Problem(task_id, None, None, "annotation is not an object"))
+                continue
+            shape = annotation_problem(raw)
+            if shape is not None:
+                aid = raw.get("id") if type(raw.get("id")) is int else None
+                problems.append(Problem(task_id, aid, None, shape))
                 continue
             before = len(problems)
             ann = parse_annotation(

@@ -132,7 +132,11 @@ def annotate_project(
             done = [a for a in (task.annotations or []) if _user_id(a) == me]
             if done:
                 continue
-            ann = client.annotations.create(id=task.id, result=result, lead_time=42.0)
+            # no SDK retries: a retried POST could create the annotation twice; a failed run
+            # is simply run again (annotated tasks are skipped)
+            ann = client.annotations.create(
+                id=task.id, result=result, lead_time=42.0, request_options={"max_retries": 0}
+            )
             created.append((annotator["name"], task.id, ann.id))
     return created
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
@@ -70,9 +70,12 @@ class CleanArticle:
 
     def to_record(self) -> dict[str, Any]:
         """The output row (``cleaning`` as a JSON string, stable for Parquet)."""
-        row = asdict(self)
+        row = {name: getattr(self, name) for name in _FIELDS}  # asdict's row, without its copies
         row["cleaning"] = json.dumps(self.cleaning, ensure_ascii=False, sort_keys=True)
         return row
+
+
+_FIELDS = tuple(f.name for f in fields(CleanArticle))
 
 
 class Context:

@@ -89,10 +89,68 @@ def _offset(tz: str | None, zones: dict[str, str]) -> tzinfo | None:
     return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
 
 
+# Month names dateparser reads (with languages id and en), for the common shapes below. Not
+# here, so left to dateparser: names it does not know (pebruari, ags, nop, nopember).
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "januari january jan",
+            "februari february feb",
+            "maret march mar",
+            "april apr",
+            "mei may",
+            "juni june jun",
+            "juli july jul",
+            "agustus august agu agt aug",
+            "september sept sep",
+            "oktober october okt oct",
+            "november nov",
+            "desember december des dec",
+        ),
+        1,
+    )
+    for name in names.split()
+}
+_COMMON_SHAPE = re.compile(
+    r"(?:(?P<d1>\d{1,2})\s+(?P<m1>[a-z]+)\.?\s*,?\s+(?P<y1>\d{4})"
+    r"|(?P<m2>[a-z]+)\.?\s+(?P<d2>\d{1,2})\s*,?\s+(?P<y2>\d{4})"
+    r"|(?P<d3>\d{1,2})/(?P<m3>\d{1,2})/(?P<y3>\d{4}))"
+    r"(?:\s+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?P<ap>[ap]m))?)?",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+def _parse_common(text: str) -> datetime | None:
+    """What dateparser gives for ``text`` (as :func:`_parse` prepares it), for the shapes most
+    datelines have: ``13 Agustus 2024``, ``Aug 13, 2024``, ``13/08/2024``, with an optional
+    ``10:28``, ``10:28:15`` or ``4:45 pm``; None for anything else (dateparser decides). Same
+    answers, without dateparser's few milliseconds a call (checked against it on every month
+    name, case, shape, day and time; see benchmarks/check_dates.py)."""
+    m = _COMMON_SHAPE.fullmatch(text)
+    if m is None:
+        return None
+    day, month, year = (
+        (m["d1"], m["m1"], m["y1"])
+        if m["d1"]
+        else ((m["d2"], m["m2"], m["y2"]) if m["d2"] else (m["d3"], m["m3"], m["y3"]))
+    )
+    number = int(month) if month.isdigit() else _MONTHS.get(month.lower())
+    if number is None or not 1900 <= int(year) <= 2100:
+        return None
+    hour, minute, second = int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0)
+    if m["ap"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if m["ap"].lower() == "pm" else 0)
+    try:
+        return datetime(int(year), number, int(day), hour, minute, second)
+    except ValueError:
+        return None  # not a date (31 June, 25:00): dateparser says what it says
+
+
 @lru_cache(maxsize=4096)
 def _parse(date: str, time: str | None) -> datetime | None:
-    import dateparser  # heavy import, only when a dateline is found
-
     if time:
         time = re.sub(
             r"^(\d{1,2})\.(\d{2})(?:\.(\d{2}))?", lambda m: ":".join(filter(None, m.groups())), time
@@ -102,6 +160,11 @@ def _parse(date: str, time: str | None) -> datetime | None:
     text = re.sub(r"\b([ap])\.m\.?", lambda m: m[1] + "m", text, flags=re.IGNORECASE)
     if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", date):
         text = re.sub(r"[.-]", "/", text, count=2)
+    known = _parse_common(text)
+    if known is not None:
+        return known
+    import dateparser  # heavy import, only for a date of another shape
+
     settings = {
         "DATE_ORDER": "DMY",
         "PREFER_DAY_OF_MONTH": "first",
@@ -146,6 +209,7 @@ def find_date(line: str, zones: dict[str, str], default_zone: str | None = None)
     return _hit(m, zones, default_zone) if m else None
 
 
+_DIGIT = re.compile(r"\d")  # the same \d as in _DATE
 _UPDATED = re.compile(
     r"\b(updated|diperbarui|last modified|modified|last updated|update terakhir|diubah)\b", re.I
 )
@@ -165,8 +229,8 @@ def parse_dateline(
     the line must be short, must not end a sentence, and the words left after removing the
     date, day names and filler ("Published", "pukul", separators) must be six or fewer.
     """
-    if len(line) > 140 or line.rstrip()[-1:] in ".!?":
-        return None
+    if len(line) > 140 or line.rstrip()[-1:] in ".!?" or not _DIGIT.search(line):
+        return None  # every date shape has a digit
     m = _locate(line, zones)
     if m is None or len(_FILLER.sub(" ", line[: m.start()] + " " + line[m.end() :]).split()) > 6:
         return None

@@ -29,11 +29,14 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-_NON_WORD = re.compile(r"[\W_]+")
+# A run of non-word characters (``[\W_]+``), except a lone space: it would become a space.
+_NON_WORD = re.compile(r"(?:[^\w ]|_)[\W_]*| [\W_]+")
 
 
+@lru_cache(maxsize=8)  # article_id and the duplicate check key the same text
 def text_key(text: str) -> str:
     """The normalised form of a text used for ids and shingles."""
     return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
@@ -50,6 +53,47 @@ def shingles(key: str, size: int) -> set[bytes]:
     if len(words) <= size:
         return {" ".join(words).encode("utf-8")}
     return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
+
+
+def _given(value: int) -> int:
+    return value
+
+
+@lru_cache(maxsize=4)
+def _seeded(num_perm: int) -> Any:
+    """A MinHash whose permutations every signature reuses (drawing the permutations takes
+    longer than hashing an article)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, seed=1)
+
+
+def _minhash(num_perm: int, **kwargs: Any) -> Any:
+    from datasketch import MinHash
+
+    seeded = _seeded(num_perm)
+    return MinHash(
+        num_perm=num_perm,
+        seed=1,
+        permutations=seeded.permutations,
+        scheme=seeded.scheme,
+        hashfunc=_given,
+        **kwargs,
+    )
+
+
+def signature(text: str, num_perm: int = 128, shingle_size: int = 5) -> Any:
+    """The MinHash values of a clean text: ``MinHash(num_perm, seed=1)`` updated with its
+    shingles (datasketch's default sha1_hash32, computed without a call per shingle).
+    Computed where the article is cleaned (a worker), then checked in input order."""
+    sha1 = hashlib.sha1
+    hashed = [
+        int.from_bytes(sha1(s).digest()[:4], "little")
+        for s in shingles(text_key(text), shingle_size)
+    ]
+    mh = _minhash(num_perm)
+    mh.update_batch(hashed)
+    return mh.hashvalues
 
 
 @dataclass(slots=True)
@@ -78,17 +122,20 @@ class Deduper:
 
         self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
 
-    def check(self, art_id: str, text: str) -> Verdict:
-        """The group of the article ``art_id`` with clean ``text``; remembers it for later ones."""
+    def check(self, art_id: str, text: str, values: Any = None) -> Verdict:
+        """The group of the article ``art_id`` with clean ``text``; remembers it for later ones.
+        ``values``: its :func:`signature`, when already computed."""
         import numpy as np
-        from datasketch import MinHash
 
         if art_id in self._groups:
             group = self._groups[art_id]
             self._copies[art_id] = self._copies.get(art_id, 1) + 1
             return Verdict(group, group, "exact", self._copies[art_id])
-        mh = MinHash(num_perm=self.num_perm, seed=1)
-        mh.update_batch(list(shingles(text_key(text), self.shingle_size)))
+        if values is None:
+            values = signature(text, self.num_perm, self.shingle_size)
+        else:  # e.g. a list from a dataframe: the dtype the LSH bands are hashed in
+            values = np.asarray(values, dtype=_seeded(self.num_perm).hashvalues.dtype)
+        mh = _minhash(self.num_perm, hashvalues=values)
         sig = mh.hashvalues
         matches = [
             self._groups[c]

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from toolkit.clean.dates import DateHit, parse_dateline
 from toolkit.clean.profile import Vocabulary, line_key
+from toolkit.clean.screen import fold
 
 TERMINAL = frozenset(".!?…:;")
 _CLOSERS = "\"'”’»)]"
@@ -83,7 +84,8 @@ def _last_char(text: str) -> str:
 
 def is_prose(text: str) -> bool:
     """A sentence-like line: six or more words ending a sentence, or a long punctuated line."""
-    text = _INITIALS.sub("", text)  # "... kata dia. (xyz/abc)" ends a sentence
+    if text.endswith((")", ")\n")):  # only then can _INITIALS match (it ends with "\)$")
+        text = _INITIALS.sub("", text)  # "... kata dia. (xyz/abc)" ends a sentence
     words = len(text.split())
     if words >= 6 and _last_char(text) in TERMINAL:
         return True
@@ -126,6 +128,9 @@ def _is_name(name: str) -> bool:
 
 def cut_glued(line: str, markers: list[str]) -> tuple[str, int]:
     """Cut vocabulary markers glued to the end or start of ``line``; returns (line, count)."""
+    ends = tuple(markers)
+    if not line.endswith(ends) and not line.startswith(ends):
+        return line, 0  # (most lines) nothing below would change
     cuts = 0
     changed = True
     while changed and line:
@@ -150,6 +155,8 @@ def cut_glued(line: str, markers: list[str]) -> tuple[str, int]:
 def _related(line: str, vocab: Vocabulary) -> tuple[bool, bool]:
     """(is a related-article link, is a bare heading whose links follow on the next lines)."""
     low = line.casefold()
+    if not low.startswith(tuple(vocab.related_prefixes)):
+        return False, False  # (most lines) no prefix below would match
     for prefix in vocab.related_prefixes:
         if not low.startswith(prefix):
             continue
@@ -192,14 +199,13 @@ def classify(line: str, vocab: Vocabulary, zones: dict[str, str], zone: str | No
         if info.author:
             info.reason = "byline"
             return info
-    if any(p.search(line) for p in vocab.credit):
+    low = fold(line)  # vocab.credit, then vocab.patterns in order (see toolkit.clean.screen)
+    if vocab.credits.first(line, low):
         info.reason = "credit"
         return info
-    if words <= 80:
-        for reason, pattern in vocab.patterns:
-            if pattern.search(line):
-                info.reason = reason
-                return info
+    if words <= 80 and (reason := vocab.reasons.first(line, low)):
+        info.reason = reason
+        return info
     if _last_char(line) not in TERMINAL and is_glued(line):
         info.reason = "nav"
     elif words >= 12 and not any(c in line for c in ".,!?;:"):
@@ -207,6 +213,26 @@ def classify(line: str, vocab: Vocabulary, zones: dict[str, str], zone: str | No
         if capitalised >= 0.85 * words:
             info.reason = "nav"
     return info
+
+
+MEMO_LINES = 20_000  # per vocabulary and process; cleared when full (memory stays flat)
+
+
+def _classify_memo(line: str, vocab: Vocabulary, zone: str | None) -> LineInfo:
+    """:func:`classify`, remembered for chrome and short lines: a site repeats its menus,
+    footers and datelines on every page (a result depends on the line, the vocabulary and the
+    zone only; the caller gets its own copy to change)."""
+    key = (line, zone)
+    info = vocab.memo.get(key)
+    if info is None:
+        info = classify(line, vocab, vocab.timezones, zone)
+        if info.reason is not None or len(line) < 100:
+            if len(vocab.memo) >= MEMO_LINES:
+                vocab.memo.clear()
+            vocab.memo[key] = info
+    return LineInfo(
+        info.text, info.reason, info.date, info.is_update, info.author, info.role, info.label
+    )
 
 
 def _byline(line: str, vocab: Vocabulary) -> tuple[str | None, str | None]:
@@ -348,7 +374,7 @@ def _classify_page(
     for line in lines:
         line, cuts = cut_glued(line, vocab.glued_markers)
         out.removed["glued_marker"] += cuts
-        infos.append(classify(line, vocab, vocab.timezones, zone))
+        infos.append(_classify_memo(line, vocab, zone))
     _context(infos, vocab)
     return infos
 

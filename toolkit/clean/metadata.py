@@ -179,6 +179,110 @@ def _model():  # type: ignore[no-untyped-def]
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+class _Walk:
+    """py3langid's byte-level automaton as numpy arrays, walked for all positions at once.
+
+    py3langid walks its Aho-Corasick automaton one byte at a time in Python (most of the time
+    of a language guess). The state after a byte is the longest suffix of the text read so far
+    that is a prefix of a feature, so it only depends on the last ``depth`` bytes (the longest
+    feature): starting from the root at every position and reading ``depth`` bytes gives every
+    state in ``depth`` vectorised steps. ``depth`` is measured on the automaton itself (the
+    breadth-first distance of the farthest state from the root).
+    """
+
+    def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        self.np = np
+        nextmove = model.tk_nextmove
+        self.nextmove = np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}")  # no copy
+        self.rowbase = np.asarray(model._rowbase, dtype=np.int64)
+        self.output = np.asarray(model.tk_output, dtype=np.int64)
+        # numpy casts the float16 weights to float32 for every product; casting once (57 MB,
+        # shared by forked workers) gives the same bits without the per-call conversion
+        self.table = model.nb_ptc.astype(np.float32)
+        self.depth = self._depth()
+
+    def _depth(self) -> int:
+        np = self.np
+        seen = np.zeros(len(self.rowbase), dtype=bool)
+        seen[0] = True
+        frontier, depth, every_byte = np.zeros(1, dtype=np.int64), 0, np.arange(256)
+        while True:
+            reached = np.unique(self.nextmove[(self.rowbase[frontier][:, None] + every_byte)])
+            frontier = reached[~seen[reached]]
+            if not len(frontier):
+                return depth
+            seen[frontier] = True
+            depth += 1
+
+    def features(self, data: bytes):  # type: ignore[no-untyped-def]
+        """The feature ids met walking ``data``, in order (what py3langid counts)."""
+        np = self.np
+        text = np.frombuffer(data, dtype=np.uint8)
+        n = len(text)
+        state = np.zeros(n, dtype=np.int64)
+        for back in range(min(self.depth, n) - 1, -1, -1):
+            state[back:] = self.nextmove[self.rowbase[state[back:]] + text[: n - back]]
+        found = self.output[state]
+        return found[found >= 0]
+
+
+def _fast_rank(model, text: str) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
+    """``model.rank(text)``, the same arithmetic in the same order, with the automaton walked
+    by :class:`_Walk` (about ten times faster)."""
+    import math
+
+    walk = _walk(model)
+    np = walk.np
+    data = model._encode(text)
+    found = walk.features(data)
+    if len(found):
+        ids, first, counts = np.unique(found, return_index=True, return_counts=True)
+        order = np.argsort(first, kind="stable")  # first-seen order, as py3langid's Counter
+        weights = np.log1p(counts[order].astype(np.float32))
+        scores = weights @ walk.table[ids[order]] + model.nb_pc
+    else:
+        scores = np.full(len(model.nb_classes), 0.0, dtype=np.float32)
+    scores *= 1.0 / math.sqrt(len(data) or 1)
+    np.exp(scores - scores.max(), out=scores)
+    scores /= scores.sum()
+    for i, j in model._alias_pairs:
+        scores[i] += scores[j]
+        scores[j] = 0.0
+    merged: dict[str, float] = {}
+    for lang, score in zip(model.nb_classes, scores.tolist(), strict=True):
+        merged.setdefault(lang, score)
+    return sorted(merged.items(), key=lambda item: item[1], reverse=True)
+
+
+@lru_cache(maxsize=1)
+def _walk(model) -> _Walk:  # type: ignore[no-untyped-def]
+    return _Walk(model)
+
+
+_SAMPLES = (
+    "Pemilik media sosial X, Elon Musk, berusaha melakukan wawancara dengan Donald Trump.",
+    "The council praised the plan on Monday, officials said. 🚀 “Quotes” — dashes",
+    "Kerajaan Malaysia mengumumkan bantuan tunai kepada rakyat yang terjejas banjir.",
+    "",
+    "ABC",
+)
+
+
+@lru_cache(maxsize=1)
+def _ranker():  # type: ignore[no-untyped-def]
+    """:func:`_fast_rank` when it agrees with py3langid on a few texts (it relies on the
+    model's internals; another py3langid falls back to its own ``rank``)."""
+    model = _model()
+    try:
+        if all(_fast_rank(model, t) == model.rank(t) for t in _SAMPLES):
+            return lambda text: _fast_rank(model, text)
+    except Exception:  # noqa: BLE001 - any mismatch of internals: use the library as it is
+        pass
+    return model.rank
+
+
 class LanguageDetector:
     """py3langid restricted to ``allowed`` languages (see the module docstring for the rule)."""
 
@@ -188,6 +292,7 @@ class LanguageDetector:
     def __init__(self, allowed: Iterable[str]) -> None:
         self.allowed = tuple(dict.fromkeys(code.strip().lower() for code in allowed if code))
         self._model = _model()
+        self._rank = _ranker()
         unknown = [code for code in self.allowed if code not in self._model.nb_classes]
         if not self.allowed or unknown:
             raise ToolkitError(
@@ -197,7 +302,7 @@ class LanguageDetector:
 
     def detect(self, text: str) -> tuple[str | None, str]:
         """``(language, best_overall)``; language is None when the text is outside the set."""
-        ranked = self._model.rank(text[:20000])
+        ranked = self._rank(text[:20000])
         probs = dict(ranked)
         best = ranked[0][0]
         lang = max(self.allowed, key=lambda code: probs.get(code, 0.0))

@@ -19,7 +19,7 @@ import multiprocessing
 import shutil
 import sys
 import tempfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import chain, islice
@@ -33,10 +33,10 @@ from toolkit.clean.article import (
     process,
     site_key,
 )
-from toolkit.clean.dedup import Deduper
+from toolkit.clean.dedup import Deduper, signature
 from toolkit.clean.metadata import LanguageDetector, host_of
 from toolkit.clean.normalize import split_lines
-from toolkit.clean.profile import load_profiles
+from toolkit.clean.profile import Profiles, load_profiles
 from toolkit.clean.readers import InputFile, RawDoc, Reject, expand_inputs, read_file, sniff
 from toolkit.clean.repeated import RepeatedLines
 from toolkit.clean.writers import JsonlWriter, article_writer, output_format, write_json
@@ -82,16 +82,55 @@ class CleanStats:
 
 
 _WORKER: Context | None = None  # the per-process context of a worker
+_DEDUP: tuple[int, int] | None = None  # (num_perm, shingle_size) when workers sign articles
+CHUNK = 16  # items per task sent to a worker
+WINDOW = 4  # tasks in flight per worker: bounded memory, and the parent never waits idle
 
 
-def _init_worker(options: CleanOptions, repeated: dict[str, frozenset[str]]) -> None:
-    global _WORKER
+def _init_worker(
+    options: CleanOptions, repeated: dict[str, frozenset[str]], sign: bool = False
+) -> None:
+    global _WORKER, _DEDUP
     _WORKER = Context(options, repeated)
+    _DEDUP = (options.num_perm, options.shingle_size) if sign else None
 
 
 def _work(item: RawDoc | Reject) -> CleanArticle | Reject:
     assert _WORKER is not None
     return process(item, _WORKER)
+
+
+def _work_chunk(items: list[RawDoc | Reject]) -> list[tuple[CleanArticle | Reject, Any]]:
+    """Clean a chunk; with ``_DEDUP``, each kept article's MinHash values too (computed here
+    rather than in the parent, which checks them in input order)."""
+    out = []
+    for item in items:
+        result = _work(item)
+        values = None
+        if _DEDUP is not None and isinstance(result, CleanArticle):
+            values = signature(result.text, *_DEDUP)
+        out.append((result, values))
+    return out
+
+
+def _pool(options: CleanOptions, repeated: dict[str, frozenset[str]], sign: bool = False) -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return mp.Pool(options.workers, _init_worker, (options, repeated, sign))
+
+
+def _ordered(pool: Any, func: Any, items: Iterable[Any], workers: int) -> Iterator[Any]:
+    """``func`` over chunks of ``items`` in ``pool``, results in input order, at most
+    ``WINDOW * workers`` chunks in flight (memory stays flat; workers keep busy while the
+    caller handles earlier results)."""
+    it = iter(items)
+    pending: deque[Any] = deque()
+    while True:
+        while len(pending) < WINDOW * workers and (chunk := list(islice(it, CHUNK))):
+            pending.append(pool.apply_async(func, (chunk,)))
+        if not pending:
+            return
+        yield from pending.popleft().get()
 
 
 def clean_stream(
@@ -100,31 +139,61 @@ def clean_stream(
     repeated: dict[str, frozenset[str]] | None = None,
 ) -> Iterator[CleanArticle | Reject]:
     """Clean and filter a stream of reader items, in order (``options.workers`` processes)."""
-    repeated = repeated or {}
+    for result, _values in _clean_signed(items, options, repeated or {}, sign=False):
+        yield result
+
+
+def _clean_signed(
+    items: Iterable[RawDoc | Reject],
+    options: CleanOptions,
+    repeated: dict[str, frozenset[str]],
+    sign: bool,
+) -> Iterator[tuple[CleanArticle | Reject, Any]]:
+    """(result, MinHash values or None) per item, in order; values only from workers."""
     if options.workers <= 1:
         ctx = Context(options, repeated)
         for item in items:
-            yield process(item, ctx)
+            yield process(item, ctx), None
         return
-    methods = multiprocessing.get_all_start_methods()
-    mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    it = iter(items)
-    with mp.Pool(options.workers, _init_worker, (options, repeated)) as pool:
-        while batch := list(islice(it, options.workers * 32)):
-            yield from pool.map(_work, batch, chunksize=4)
+    with _pool(options, repeated, sign) as pool:
+        yield from _ordered(pool, _work_chunk, items, options.workers)
+
+
+def _page_keys(item: RawDoc, profiles: Profiles) -> tuple[str, list[str]]:
+    """(site key, lines) of one page for the repeated-line table."""
+    lines = split_lines(item.text or "")
+    host = host_of(item.url)
+    profile = profiles.by_source(item.source) or profiles.match(host, "\n".join(lines))
+    return site_key(item, profile, host, lines), lines
+
+
+def _keys_chunk(items: list[RawDoc]) -> list[tuple[str, set[str]]]:
+    assert _WORKER is not None
+    out = []
+    for item in items:
+        key, lines = _page_keys(item, _WORKER.profiles)
+        out.append((key, RepeatedLines.keys(lines)))
+    return out
 
 
 def learn_repeated(files: list[InputFile], options: CleanOptions) -> dict[str, frozenset[str]]:
-    """First pass: the repeated-line table of every source (text inputs only; HTML is skipped)."""
-    profiles = load_profiles(options.profile_dirs)
+    """First pass: the repeated-line table of every source (text inputs only; HTML is skipped).
+    With ``options.workers`` > 1 the pages are read here and split in the workers."""
     seen = RepeatedLines(options.repeated_min_docs, options.repeated_min_share)
-    for item in chain.from_iterable(read_file(f) for f in files):
-        if isinstance(item, Reject) or item.text is None:
-            continue
-        lines = split_lines(item.text)
-        host = host_of(item.url)
-        profile = profiles.by_source(item.source) or profiles.match(host, "\n".join(lines))
-        seen.add(site_key(item, profile, host, lines), lines)
+    pages = (
+        item
+        for item in chain.from_iterable(read_file(f) for f in files)
+        if not isinstance(item, Reject) and item.text is not None
+    )
+    if options.workers <= 1:
+        profiles = load_profiles(options.profile_dirs)
+        for item in pages:
+            key, lines = _page_keys(item, profiles)
+            seen.add(key, lines)
+        return seen.table()
+    with _pool(options, {}) as pool:
+        for key, keys in _ordered(pool, _keys_chunk, pages, options.workers):
+            seen.add_keys(key, keys)
     return seen.table()
 
 
@@ -176,8 +245,8 @@ def clean_files(
             repeated = learn_repeated(files, options) if options.repeated_min_docs > 0 else {}
             items = chain.from_iterable(read_file(f) for f in files)
             dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
-            for result in clean_stream(items, options, repeated):
-                sink.put(_mark_duplicate(result, dedup, options, stats))
+            for result, values in _clean_signed(items, options, repeated, sign=True):
+                sink.put(_mark_duplicate(result, dedup, options, stats, values))
             ok = True
         finally:
             sink.close(ok)
@@ -189,12 +258,16 @@ def clean_files(
 
 
 def _mark_duplicate(
-    result: CleanArticle | Reject, dedup: Deduper, options: CleanOptions, stats: CleanStats
+    result: CleanArticle | Reject,
+    dedup: Deduper,
+    options: CleanOptions,
+    stats: CleanStats,
+    values: Any = None,
 ) -> CleanArticle | Reject:
     """Set the duplicate group; with ``drop``, a later member becomes a ``duplicate`` reject."""
     if isinstance(result, Reject):
         return result
-    verdict = dedup.check(result.id, result.text)
+    verdict = dedup.check(result.id, result.text, values)
     result.dup_group, result.duplicate_of = verdict.group, verdict.duplicate_of
     if not verdict.kind:
         return result

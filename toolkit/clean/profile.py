@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from toolkit.clean.screen import FirstMatch, fold, needles, possible
 from toolkit.errors import InputError
 
 _TRIM = " \t·•|:;,.!?-–—»«>›‹<*_\"'“”‘’()[]"
@@ -65,6 +66,10 @@ class Vocabulary:
     byline_labels: set[str] = field(default_factory=set)
     blocks: list[Block] = field(default_factory=list)
     timezones: dict[str, str] = field(default_factory=dict)
+    # the same searches, skipping patterns whose needed text a line lacks (toolkit.clean.screen)
+    reasons: FirstMatch = field(default_factory=lambda: FirstMatch([]))  # patterns
+    credits: FirstMatch = field(default_factory=lambda: FirstMatch([]))  # credit
+    memo: dict = field(default_factory=dict)  # line classifications (toolkit.clean.lines)
 
     def add(self, data: dict[str, Any], where: str) -> None:
         """Merge one YAML document (``_common.yaml`` or a profile) into this vocabulary."""
@@ -88,11 +93,14 @@ class Vocabulary:
             self.timezones.update(data.get("timezones") or {})
         except (re.error, KeyError, TypeError, AttributeError, ValueError) as exc:
             raise InputError(f"{where}: invalid profile entry ({exc}); fix the YAML file") from exc
+        self.memo.clear()
         self.glued_markers.sort(key=len, reverse=True)
         self.patterns = [
             (reason, re.compile("|".join(sources), re.IGNORECASE))
             for reason, sources in self._sources.items()
         ]
+        self.reasons = FirstMatch(list(self._sources.items()), re.IGNORECASE)
+        self.credits = FirstMatch([("credit", [p.pattern]) for p in self.credit], re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -104,6 +112,7 @@ class Profile:
     signatures: tuple[re.Pattern[str], ...]
     timezone: str | None
     vocab: Vocabulary
+    needles: tuple[tuple[tuple[str, ...], ...], ...] = ()  # per signature, see screen.needles
 
     def matches_host(self, host: str) -> bool:
         return any(host == h or host.endswith("." + h) for h in self.hosts)
@@ -123,8 +132,13 @@ class Profiles:
                 if profile.matches_host(host):
                     return profile
         best: tuple[int, int, Profile] | None = None
+        low = fold(text)
         for profile in self.sites:
-            found = [m.start() for sig in profile.signatures if (m := sig.search(text))]
+            found = [
+                m.start()
+                for sig, need in zip(profile.signatures, profile.needles, strict=True)
+                if possible(need, low) and (m := sig.search(text))
+            ]
             if found and (best is None or (-len(found), min(found)) < best[:2]):
                 best = (-len(found), min(found), profile)
         return best[2] if best else None
@@ -178,7 +192,8 @@ def _load(files: tuple[tuple[str, int], ...]) -> Profiles:
         except re.error as exc:
             raise InputError(f"{path}: invalid signature regex ({exc})") from exc
         hosts = tuple(str(h).lower() for h in data.get("hosts") or ())
-        sites.append(Profile(source, hosts, signatures, data.get("timezone"), vocab))
+        need = tuple(needles(s.pattern, s.flags) for s in signatures)
+        sites.append(Profile(source, hosts, signatures, data.get("timezone"), vocab, need))
     return Profiles(common, sites)
 
 

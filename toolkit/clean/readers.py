@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -187,7 +188,7 @@ def _read_csv(f: InputFile) -> Iterator[RawDoc | Reject]:
         for row in reader:
             origin = f"{f.name}:{start}"
             start = reader.line_num + 1
-            bad = next((v for v in row.values() if isinstance(v, str) and _has_surrogate(v)), None)
+            bad = next((v for v in _csv_strings(row) if _has_surrogate(v)), None)
             if bad is not None:
                 pos = next(i for i, c in enumerate(bad) if "\udc80" <= c <= "\udcff")
                 detail = (
@@ -197,6 +198,16 @@ def _read_csv(f: InputFile) -> Iterator[RawDoc | Reject]:
                 yield Reject(origin, "undecodable", detail)
                 continue
             yield record(row, origin)
+
+
+def _csv_strings(row: dict) -> Iterator[str]:
+    """Every string of a CSV row: header names, values, and the extra fields of a long row."""
+    for key, value in row.items():
+        if isinstance(key, str):
+            yield key
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                yield item
 
 
 def _has_surrogate(value: str) -> bool:
@@ -229,8 +240,35 @@ def _text(value: Any) -> str | None:
     return value or None
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(obj: Any) -> str | None:
+    """The first string (key or value, at any depth) holding a lone surrogate, such as a JSON
+    ``\\ud83d`` escape without its pair: not text, and not writable as UTF-8."""
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _LONE_SURROGATE.search(value):
+                return value
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
+
+
 def record(obj: Any, origin: str) -> RawDoc | Reject:
     """A raw document from one JSON/CSV/Parquet record."""
+    bad = _lone_surrogate(obj)
+    if bad is not None:
+        detail = (
+            f"{origin}: a string holds a lone surrogate escape ({ascii(bad[:40])}), which is not "
+            "text; fix the escape in the source"
+        )
+        return Reject(origin, "undecodable", detail)
     if not isinstance(obj, dict):
         detail = f"{origin}: expected an object with a `text` or `html` field"
         return Reject(origin, "malformed_json", detail, {"raw": obj})

@@ -47,8 +47,17 @@ class RepeatedLines:
         self._by_source: dict[str, _MisraGries] = {}
 
     def add(self, source: str, lines: Iterable[str]) -> None:
+        self.add_keys(source, self.keys(lines))
+
+    @staticmethod
+    def keys(lines: Iterable[str]) -> set[str]:
+        """The keys a page's lines count under (prose lines do not count)."""
         keys = {line_key(line) for line in lines if not is_prose(line)}
         keys.discard("")
+        return keys
+
+    def add_keys(self, source: str, keys: set[str]) -> None:
+        """Count one page, given its :meth:`keys`."""
         summary = self._by_source.setdefault(source, _MisraGries(self.capacity))
         summary.add_doc(keys)
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from toolkit.cli.common import connection_options, exports_dir_option, schema_option
+from toolkit.dataset.version import parse_version, validate_name
 from toolkit.pull import pull_from_file, pull_from_project
 from toolkit.resolve import MATCHES, POLICIES
 from toolkit.schema import load_schema
@@ -21,6 +22,16 @@ def _ratios(value: str) -> tuple[float, float, float]:
     if len(parts) != 3 or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
         raise click.BadParameter("give three non-negative ratios summing to 1, e.g. 0.8,0.1,0.1")
     return parts  # type: ignore[return-value]
+
+
+def _no_force(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        raise click.UsageError(
+            "there is no --force: dataset versions are immutable and never overwritten. Write a "
+            "new version instead: run pull without --version (the next minor is used) or with a "
+            "--version higher than the latest",
+            ctx=ctx,
+        )
 
 
 @click.command()
@@ -51,6 +62,15 @@ def _ratios(value: str) -> tuple[float, float, float]:
 @click.option(
     "--splits", default="0.8,0.1,0.1", show_default=True, help="train,validation,test ratios."
 )
+@click.option(
+    "--force",
+    "--overwrite",
+    is_flag=True,
+    hidden=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_no_force,
+)
 @exports_dir_option
 @schema_option
 @connection_options
@@ -75,6 +95,9 @@ def pull(
     """
     if bool(project_ref) == bool(export_file):
         raise click.UsageError("give exactly one of --project or --from-file")
+    validate_name(dataset)  # before any download: names become paths
+    if version is not None:
+        parse_version(version)
     options = dict(
         dataset=dataset,
         exports_dir=exports_dir,

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from toolkit.cli.common import connection_options, schema_option
+from toolkit.labelstudio.client import RetryPolicy
 from toolkit.project import get_project
 from toolkit.push import push_tasks
 from toolkit.schema import load_schema
@@ -35,6 +36,11 @@ def push(
 ) -> None:
     """Import articles (or a tasks file) into a project; pushing again imports nothing.
 
+    Failed requests are retried with backoff ($TOOLKIT_RETRIES attempts, first pause
+    $TOOLKIT_BACKOFF seconds, $TOOLKIT_HTTP_TIMEOUT seconds per request); an import whose
+    outcome is unknown is checked on the server before anything is sent again. After a crash
+    or kill, run the same command again: every article ends up in the project exactly once.
+
     \b
     Example:
       toolkit push articles.parquet --project "News demo"
@@ -47,6 +53,7 @@ def push(
         project.id,
         make_tasks(read_articles(source), loaded, predict),
         batch_size=batch_size,
+        retry=RetryPolicy.from_env(),
     )
     click.echo(report.summary())
 

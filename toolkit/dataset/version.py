@@ -40,6 +40,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from toolkit.crashpoints import crashpoint
 from toolkit.dataset.card import CardInfo, render_card
 from toolkit.errors import DatasetError
 
@@ -57,10 +58,10 @@ TMP_PREFIX = ".tmp-"
 MANIFEST_FORMAT = 1
 SHARD = "{split}-00000-of-00001.parquet"
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
-_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-_CONFIG = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
-_EXTRA_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}\Z")  # \Z: "$" would accept a final "\n"
+_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
+_CONFIG = re.compile(r"^[a-z][a-z0-9_]{0,49}\Z")
+_EXTRA_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 # Device names Windows refuses as file names (also with any extension).
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
 _SECRET_KEYS = re.compile(
@@ -649,7 +650,9 @@ def write_version(
                 )
             _make_read_only(tmp)
             _fsync_dir(tmp)
+            crashpoint("version.verified")
             os.rename(tmp, target)
+            crashpoint("version.renamed")
             _fsync_dir(folder)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -801,6 +804,7 @@ def _write_bytes(path: Path, content: bytes) -> None:
         f.write(content)
         f.flush()
         os.fsync(f.fileno())
+    crashpoint("version.file")
 
 
 def _fsync_dir(path: Path) -> None:

@@ -10,7 +10,11 @@ access tokens sent as ``Bearer``; any other key is a legacy token sent as ``Toke
 local studio uses one). The key is never part of a message, log line or ``repr``.
 
 Retries: the SDK retries failed requests (POST included) on connection errors, 408, 409, 429 and
-5xx. Pass ``request_options=NO_RETRY`` to calls that are not idempotent (imports, creations).
+5xx, but not timeouts. Pass ``request_options=NO_RETRY`` to calls that are not idempotent
+(imports, creations). Idempotent reads that must survive a flaky proxy go through
+:func:`with_retries` (any transient failure, timeouts included, with exponential backoff and a
+bounded number of attempts); :func:`download_project_export` does that for the export and
+refuses a body that ends early.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +43,59 @@ NO_RETRY: dict[str, Any] = {"max_retries": 0}
 
 CHECK_TIMEOUT = 15.0
 """Seconds the connection check in :func:`connect` waits for an answer."""
+
+ENV_TIMEOUT = "TOOLKIT_HTTP_TIMEOUT"
+ENV_RETRIES = "TOOLKIT_RETRIES"
+ENV_BACKOFF = "TOOLKIT_BACKOFF"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How idempotent calls (and push's reconciled imports) are retried after a transient
+    failure: at most ``attempts`` tries in all, pausing ``backoff`` seconds after the first
+    failure and doubling each time, never more than ``max_delay``."""
+
+    attempts: int = 6
+    backoff: float = 0.5
+    max_delay: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.backoff < 0 or self.max_delay < 0:
+            raise ToolkitError(
+                f"retry settings are invalid (attempts={self.attempts}, backoff={self.backoff}): "
+                "use at least 1 attempt and a non-negative backoff"
+            )
+
+    def delay(self, failures: int) -> float:
+        """The pause after the ``failures``-th failure (1, 2, ...)."""
+        return min(self.backoff * 2 ** (failures - 1), self.max_delay)
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """Defaults, overridden by ``TOOLKIT_RETRIES`` (attempts) and ``TOOLKIT_BACKOFF``
+        (seconds)."""
+        attempts = _env_number(ENV_RETRIES, int, cls.attempts)
+        backoff = _env_number(ENV_BACKOFF, float, cls.backoff)
+        return cls(attempts=attempts, backoff=backoff)
+
+
+def _env_number(name: str, kind: type, default: Any) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ToolkitError(f"${name} is {raw!r}, not a number") from None
+
+
+def env_timeout() -> float | None:
+    """``TOOLKIT_HTTP_TIMEOUT`` (seconds per request), or None for the SDK's default (60 s)."""
+    value = _env_number(ENV_TIMEOUT, float, None)
+    if value is not None and value <= 0:
+        raise ToolkitError(f"${ENV_TIMEOUT} must be a positive number of seconds")
+    return value
 
 
 @dataclass(frozen=True)
@@ -266,21 +324,34 @@ def connect(
 ) -> LabelStudio:
     """An SDK client for ``conn``, checked with one cheap authenticated call (who am I).
 
-    ``timeout`` (seconds, SDK default 60) and ``max_retries`` (SDK default 2) apply to every
-    call of the client. Raises :class:`LabelStudioError` naming the URL (never the key) when the
-    server cannot be reached, refuses the key, or is not Label Studio.
+    ``timeout`` (seconds per request; default ``TOOLKIT_HTTP_TIMEOUT``, else the SDK's 60) and
+    ``max_retries`` (SDK default 2) apply to every call of the client. The check is tried again
+    (at most 3 times) when a proxy answers 502/503/504 or drops the connection; a refused
+    connection or a timeout fails at once. Raises :class:`LabelStudioError` naming the URL
+    (never the key) when the server cannot be reached, refuses the key, or is not Label Studio.
     """
     import httpx
     from label_studio_sdk import LabelStudio
     from label_studio_sdk.core.api_error import ApiError
 
-    try:
-        client = LabelStudio(
-            base_url=conn.url, api_key=conn.api_key, timeout=timeout, max_retries=max_retries
-        )
-        me = client.users.whoami(request_options={"max_retries": 0, "timeout": CHECK_TIMEOUT})
-    except (ApiError, httpx.HTTPError, ValueError) as exc:
-        raise _connect_error(exc, conn) from None
+    if timeout is None:
+        timeout = env_timeout()
+    check_timeout = min(CHECK_TIMEOUT, timeout) if timeout else CHECK_TIMEOUT
+    for attempt in range(3):
+        try:
+            client = LabelStudio(
+                base_url=conn.url, api_key=conn.api_key, timeout=timeout, max_retries=max_retries
+            )
+            me = client.users.whoami(request_options={"max_retries": 0, "timeout": check_timeout})
+            break
+        except (ApiError, httpx.HTTPError, ValueError) as exc:
+            flaky = (isinstance(exc, ApiError) and exc.status_code in (502, 503, 504)) or (
+                isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError))
+            )
+            if attempt < 2 and flaky:
+                time.sleep(0.25 * 2**attempt)
+                continue
+            raise _connect_error(exc, conn) from None
     if not isinstance(getattr(me, "id", None), int):
         raise LabelStudioError(
             f"{conn.safe_url} does not look like a Label Studio server "
@@ -329,6 +400,130 @@ def api_errors(action: str, url: str | None = None) -> Iterator[None]:
             f"Lost the connection to Label Studio{where} while {action} "
             f"({_transport_reason(exc)}). Is it running? Try `toolkit studio status`."
         ) from exc
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a failure that may go away when the same request is sent again: a 5xx, 408 or
+    429 answer, an answer that is not the JSON it should be (cut short, a proxy's page), a
+    timeout, a refused or dropped connection. For a request that changes something, the
+    outcome of such a failure is unknown: it may have been done."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+    from label_studio_sdk.core.parse_error import ParsingError
+
+    if isinstance(exc, ApiError):
+        code = exc.status_code
+        return code is None or code < 400 or code >= 500 or code in (408, 429)
+    return isinstance(
+        exc,
+        (IncompleteDownload, ParsingError, httpx.TransportError, ConnectionError, TimeoutError),
+    )
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short description of a failed request, without credentials."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    if isinstance(exc, ApiError):
+        if exc.status_code is not None and exc.status_code < 400:
+            return f"HTTP {exc.status_code} with an unreadable answer"
+        return f"HTTP {exc.status_code}: {_detail(exc.body, 200)}"
+    if isinstance(exc, httpx.TransportError):
+        return _transport_reason(exc)
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def with_retries(
+    action: str,
+    fn: Callable[[], Any],
+    policy: RetryPolicy | None = None,
+    *,
+    on_retry: Callable[[int, BaseException], None] | None = None,
+) -> Any:
+    """Call ``fn`` (an idempotent request: a read, a download) until it succeeds, retrying
+    transient failures (:func:`is_transient`) with the policy's backoff. Anything else, or the
+    last failure, becomes a :class:`LabelStudioError` naming ``action``."""
+    policy = policy or RetryPolicy()
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return fn()
+        except ToolkitError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - classified below
+            if not is_transient(exc):
+                with api_errors(action):
+                    raise
+                raise  # pragma: no cover - api_errors re-raises every SDK/HTTP error
+            if attempt == policy.attempts:
+                raise LabelStudioError(
+                    f"Label Studio failed {attempt} times while {action} "
+                    f"(last: {describe_failure(exc)}); nothing was changed by this step, run the "
+                    "same command again when the server (or the network to it) is healthy"
+                ) from None
+            if on_retry is not None:
+                on_retry(attempt, exc)
+            policy.sleep(policy.delay(attempt))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def json_document_problem(path: Path) -> str | None:
+    """Why ``path`` is not one complete JSON document (None when it is). Streams the file, so
+    a cut-off download is told apart from a complete one without loading it."""
+    import ijson
+
+    try:
+        with path.open("rb") as handle:
+            for _ in ijson.parse(handle):
+                pass
+    except ijson.IncompleteJSONError as exc:
+        return f"the JSON ends early ({exc})"
+    except ijson.JSONError as exc:
+        return f"invalid JSON ({exc})"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror})"
+    if path.stat().st_size == 0:
+        return "it is empty"
+    return None
+
+
+class IncompleteDownload(Exception):
+    """The body of a download arrived but is not complete (cut short by a proxy)."""
+
+
+def download_project_export(
+    client: LabelStudio,
+    project_id: int,
+    dest: Path,
+    policy: RetryPolicy | None = None,
+    *,
+    on_retry: Callable[[int, BaseException], None] | None = None,
+) -> Path:
+    """Download the project's annotated tasks as a Label Studio JSON export into ``dest``.
+
+    The download is streamed to the file and retried from scratch after a transient failure;
+    a body that is not one complete JSON document (a cut connection, a proxy's error page with
+    status 200) counts as one. After the last attempt it raises :class:`LabelStudioError`;
+    ``dest`` then holds nothing usable and the caller must not use it."""
+
+    def attempt() -> Path:
+        with dest.open("wb") as handle:
+            for chunk in client.projects.exports.download_sync(
+                id=project_id,
+                export_type="JSON",
+                download_all_tasks=False,
+                request_options=NO_RETRY,
+            ):
+                handle.write(chunk)
+        problem = json_document_problem(dest)
+        if problem is not None:
+            dest.write_bytes(b"")
+            raise IncompleteDownload(f"the export of project {project_id} is incomplete: {problem}")
+        return dest
+
+    return with_retries(
+        f"downloading the export of project {project_id}", attempt, policy, on_retry=on_retry
+    )
 
 
 def create_personal_access_token(client: LabelStudio) -> str:
