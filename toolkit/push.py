@@ -85,10 +85,17 @@ class _Listed:
     touched: bool  # annotations, drafts or comments
 
 
+LISTED_FIELDS = "id,data,total_annotations,cancelled_annotations,comment_count,draft_exists"
+
+
 def _list_tasks(client: Any, project_id: int, page_size: int = 1000) -> list[_Listed]:
     out: list[_Listed] = []
     pager = client.tasks.list(
-        project=project_id, page_size=page_size, fields="all", request_options=NO_RETRY
+        project=project_id,
+        page_size=page_size,
+        fields="all",
+        include=LISTED_FIELDS,  # 4x faster than every field (benchmarks/RESULTS.md)
+        request_options=NO_RETRY,
     )  # retried as a whole by the caller (one policy, timeouts included)
     for task in pager:
         data = task.data or {}
