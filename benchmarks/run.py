@@ -319,7 +319,7 @@ def render(scale: str, result: dict) -> str:
     out.append("")
     if "clean" in s:
         c = s["clean"]
-        at = c["w1_rss_at"]
+        at = {int(q): v for q, v in c["w1_rss_at"].items()}  # str keys once read from JSON
         out += [
             f"**clean**: {c['articles']:,} articles, {c['input_mb']} MB of JSON lines, "
             f"near-duplicate detection on ({c['kept']:,} kept; duplicates {c['duplicates']}; "
@@ -403,9 +403,10 @@ def render(scale: str, result: dict) -> str:
             f"| `push_tasks` again, same articles | {p['again_s']} s (imported "
             f"{p['again_imported']:.0f}) | **{p['again_vs_first']:.0%}** of the first push "
             "(goal < 20 %) |",
-            f"| listing the project as push does (`fields=all`) | {p['list_all_s']} s | |",
+            f"| listing the project with `fields=all` | {p['list_all_s']} s | |",
             f"| listing with `fields=task_only` | {p['list_task_only_s']} s | |",
-            f"| listing with `include=` only what push reads | {p['list_include_s']} s | |",
+            f"| listing with `include=` only what push reads (push since b65ce1f) | "
+            f"{p['list_include_s']} s | |",
             "",
         ]
     if "load" in s:
