@@ -228,7 +228,7 @@ def parse_annotation(
 
     controls = schema.controls()
     spans: dict[str, Span] = {}
-    region_choices: list[tuple[dict, SpanGroup, str]] = []
+    region_choices: list[tuple[dict, SpanGroup, str, str]] = []
     relations: list[dict] = []
     for item in results:
         if not isinstance(item, dict):
@@ -256,7 +256,7 @@ def parse_annotation(
             group, attr = definition
             choice = _single_choice(value, attr.values, name, item, bad)
             if choice is not None:
-                region_choices.append((item, group, f"{attr.name}={choice}"))
+                region_choices.append((item, group, attr.name, choice))
         else:
             choice = _single_choice(value, definition.values, name, item, bad)
             if choice is None:
@@ -269,9 +269,8 @@ def parse_annotation(
                 continue
             ann.document[name] = choice
 
-    for item, group, assignment in region_choices:
+    for item, group, attr_name, choice in region_choices:
         span = spans.get(_region_id(item.get("id")))
-        attr_name, choice = assignment.split("=", 1)
         if span is None or span.group != group.name:
             bad(item, f"per-region choice {item.get('from_name')!r} has no {group.name} region")
             continue

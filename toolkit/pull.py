@@ -9,7 +9,6 @@ Spans that fail validation are listed in ``quarantine.jsonl`` inside the version
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from collections import Counter
@@ -21,7 +20,9 @@ from typing import Any
 from toolkit.annotations import Problem, annotation_problem, parse_annotation, task_problem
 from toolkit.dataset.features import annotation_features
 from toolkit.dataset.rows import annotation_row, resolved_row
+from toolkit.dataset.version import file_sha256
 from toolkit.errors import InputError
+from toolkit.labelstudio.client import safe_url
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.resolve import resolve
 from toolkit.schema import Schema
@@ -203,14 +204,6 @@ def build(
     return Built(rows, annotation_rows, problems, stats, token_rows, predictions)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_export(client: Any, project_id: int, dest: Path) -> Path:
     """Download the project's annotated tasks as Label Studio JSON into ``dest`` (streamed).
 
@@ -369,16 +362,6 @@ def temp_export_path() -> Path:
     return Path(handle.name)
 
 
-def _url_without_credentials(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
 def pull_from_file(schema: Schema, export_file: Path, **options: Any) -> tuple[Any, Built]:
     """A dataset version from a Label Studio JSON export file (no server needed)."""
     from toolkit.pseudonyms import load_key
@@ -405,7 +388,7 @@ def pull_from_project(
         download_export(client, project.id, path)
         source = {
             "kind": "label-studio",
-            "url": _url_without_credentials(connection.url),
+            "url": safe_url(connection.url),
             "project_id": project.id,
             "project_title": project.title,
             "export_sha256": file_sha256(path),
