@@ -40,8 +40,9 @@ def test_three_raters_fleiss_and_missing_values():
     assert fig["fleiss_kappa"] == pytest.approx(0.55)
     # A fourth item rated by two only is not comparable for Fleiss (3 ratings per item) but
     # counts for alpha, which handles missing ratings.
-    fig = choice_agreement(ratings(["X", "X", "Y", "X"], ["X", "X", "Y", "X"],
-                                   ["X", "Y", "Y", None]))
+    fig = choice_agreement(
+        ratings(["X", "X", "Y", "X"], ["X", "X", "Y", "X"], ["X", "Y", "Y", None])
+    )
     assert fig["items"] == 4 and fig["fleiss_items"] == 3
     assert fig["krippendorff_alpha"] is not None
 
@@ -73,10 +74,17 @@ def test_span_f1_exact_and_overlap():
 
 
 def _row(task, who, entities=(), stance=None):
-    return {"task_id": task, "annotator": who, "skipped": False,
-            "entities": [{"start": s, "end": e, "label": lab, "text": "", "stance": st}
-                         for s, e, lab, st in entities],
-            "claims": [], "stance": [{"target": "T", "label": stance}] if stance else []}
+    return {
+        "task_id": task,
+        "annotator": who,
+        "skipped": False,
+        "entities": [
+            {"start": s, "end": e, "label": lab, "text": "", "stance": st}
+            for s, e, lab, st in entities
+        ],
+        "claims": [],
+        "stance": [{"target": "T", "label": stance}] if stance else [],
+    }
 
 
 def test_report_combines_fields_and_reads_plainly():
@@ -109,26 +117,55 @@ def test_cli_recomputes_when_a_version_has_no_stored_report(tmp_path, monkeypatc
     text = "Elon Musk met AFP."
 
     def ann(aid, who, stance):
-        return {"id": aid, "completed_by": who, "result": [
-            {"id": "e", "from_name": "entities", "to_name": "text", "type": "labels",
-             "value": {"start": 0, "end": 9, "text": "Elon Musk", "labels": ["PER"]}},
-            {"id": "e", "from_name": "entities_stance", "to_name": "text", "type": "choices",
-             "value": {"start": 0, "end": 9, "choices": [stance]}}]}
+        return {
+            "id": aid,
+            "completed_by": who,
+            "result": [
+                {
+                    "id": "e",
+                    "from_name": "entities",
+                    "to_name": "text",
+                    "type": "labels",
+                    "value": {"start": 0, "end": 9, "text": "Elon Musk", "labels": ["PER"]},
+                },
+                {
+                    "id": "e",
+                    "from_name": "entities_stance",
+                    "to_name": "text",
+                    "type": "choices",
+                    "value": {"start": 0, "end": 9, "choices": [stance]},
+                },
+            ],
+        }
 
-    tasks = [{"id": i, "data": {"text": text, "article_id": f"a{i}"},
-              "annotations": [ann(10 * i, 1, "FAVOR"), ann(10 * i + 1, 2, s)]}
-             for i, s in ((1, "FAVOR"), (2, "AGAINST"), (3, "FAVOR"))]
+    tasks = [
+        {
+            "id": i,
+            "data": {"text": text, "article_id": f"a{i}"},
+            "annotations": [ann(10 * i, 1, "FAVOR"), ann(10 * i + 1, 2, s)],
+        }
+        for i, s in ((1, "FAVOR"), (2, "AGAINST"), (3, "FAVOR"))
+    ]
     export = tmp_path / "export.json"
     export.write_text(json.dumps(tasks))
     monkeypatch.setenv("TOOLKIT_PSEUDONYM_KEY", "k")
     monkeypatch.setattr(pull, "_agreement", lambda schema, built: (None, "Not computed."))
     runner = CliRunner()
-    out = runner.invoke(cli, ["pull", "--from-file", str(export), "--dataset", "d",
-                              "--exports-dir", str(tmp_path / "ex")])
+    out = runner.invoke(
+        cli,
+        [
+            "pull",
+            "--from-file",
+            str(export),
+            "--dataset",
+            "d",
+            "--exports-dir",
+            str(tmp_path / "ex"),
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert not (tmp_path / "ex" / "d" / "0.1.0" / "agreement.json").exists()
-    result = runner.invoke(cli, ["agreement", "d", "--exports-dir", str(tmp_path / "ex"),
-                                 "--json"])
+    result = runner.invoke(cli, ["agreement", "d", "--exports-dir", str(tmp_path / "ex"), "--json"])
     assert result.exit_code == 0, result.output
     stance = json.loads(result.output)["choices"]["entities.stance"]
     # 3 items, a: FFF, b: FAF → one disagreement: n=6, n_F=5, n_A=1; D_o = 2/6,

@@ -11,18 +11,24 @@ SCHEMA = load_schema()
 
 def test_gazetteer_whole_words_longest_first(tmp_path):
     g = tmp_path / "g.yaml"
-    g.write_text("name: g\nlabels:\n  PER: [Elon Musk, Musk]\n  PRODUCT: [X]\n"
-                 "patterns:\n  ORG: ['[A-Z]{3}(?=\\.)']\n")
+    g.write_text(
+        "name: g\nlabels:\n  PER: [Elon Musk, Musk]\n  PRODUCT: [X]\n"
+        "patterns:\n  ORG: ['[A-Z]{3}(?=\\.)']\n"
+    )
     predict, version = load_gazetteer(g, SCHEMA)
     text = "Elon Musk owns X. Musk quoted AFP. Xenon and Muskrat are not names."
     assert [(text[s:e], lab) for s, e, lab in predict(text)] == [
-        ("Elon Musk", "PER"), ("X", "PRODUCT"), ("Musk", "PER"), ("AFP", "ORG")]
+        ("Elon Musk", "PER"),
+        ("X", "PRODUCT"),
+        ("Musk", "PER"),
+        ("AFP", "ORG"),
+    ]
     assert version.startswith("g@") and len(version) == 14
     pred = prediction(SCHEMA, text, predict, version)
     assert pred["model_version"] == version
     first = pred["result"][0]
     assert first["from_name"] == "entities" and first["value"]["labels"] == ["PER"]
-    assert text[first["value"]["start"]:first["value"]["end"]] == first["value"]["text"]
+    assert text[first["value"]["start"] : first["value"]["end"]] == first["value"]["text"]
 
 
 def test_gazetteer_labels_must_be_in_schema(tmp_path):

@@ -14,7 +14,16 @@ def words(text):
 
 def test_tokenizer_handles_indonesian_and_english():
     assert words("Wawancara yang ditunggu-tunggu (12/8).") == [
-        "Wawancara", "yang", "ditunggu-tunggu", "(", "12", "/", "8", ")", "."]
+        "Wawancara",
+        "yang",
+        "ditunggu-tunggu",
+        "(",
+        "12",
+        "/",
+        "8",
+        ")",
+        ".",
+    ]
     assert words("Musk's X didn't “fail” 🚀") == ["Musk's", "X", "didn't", "“", "fail", "”", "🚀"]
 
 
@@ -27,8 +36,9 @@ def row(text, entities=(), claims=()):
 
 def test_bio_tags_per_group_in_schema_order():
     text = "Elon Musk spoke to AFP in Jakarta."
-    r = token_row(SCHEMA, row(text, [(0, 9, "PER"), (19, 22, "ORG")], [(0, 15, "CLAIM")]),
-                  Counter())
+    r = token_row(
+        SCHEMA, row(text, [(0, 9, "PER"), (19, 22, "ORG")], [(0, 15, "CLAIM")]), Counter()
+    )
     assert r["tokens"] == ["Elon", "Musk", "spoke", "to", "AFP", "in", "Jakarta", "."]
     assert r["ner_tags"] == ["B-PER", "I-PER", "O", "O", "B-ORG", "O", "O", "O"]
     assert r["claims_tags"] == ["B-CLAIM", "I-CLAIM", "I-CLAIM", "O", "O", "O", "O", "O"]
@@ -40,8 +50,9 @@ def test_bio_tags_per_group_in_schema_order():
 def test_boundary_inside_token_and_overlaps_are_counted_not_merged():
     text = "Musk's platform X"
     counts = Counter()
-    r = token_row(SCHEMA, row(text, [(0, 4, "PER"), (0, 15, "PRODUCT"), (16, 17, "PRODUCT")]),
-                  counts)
+    r = token_row(
+        SCHEMA, row(text, [(0, 4, "PER"), (0, 15, "PRODUCT"), (16, 17, "PRODUCT")]), counts
+    )
     # (0,15) starts first and is longer: tagged; (0,4) overlaps it: listed, not tagged
     assert r["ner_tags"] == ["B-PRODUCT", "I-PRODUCT", "B-PRODUCT"]
     assert r["overlapping_spans"] == [{"group": "entities", "start": 0, "end": 4, "label": "PER"}]
