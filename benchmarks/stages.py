@@ -87,6 +87,7 @@ def measure(prepare: Callable[[dict], Callable[[], dict]], args: dict) -> dict:
 @stage
 def clean(args: dict) -> Callable[[], dict]:
     from toolkit.clean import CleanOptions, clean_files
+    from toolkit.clean.dedup import Deduper
     from toolkit.clean.metadata import LanguageDetector
     from toolkit.clean.profile import load_profiles
 
@@ -94,6 +95,7 @@ def clean(args: dict) -> Callable[[], dict]:
     out = Path(args["output"])
     LanguageDetector(options.languages)  # the model, loaded once per process: not timed
     load_profiles()
+    Deduper()  # imports datasketch (and scipy): once per process, not timed
 
     def call() -> dict:
         stats = clean_files([args["input"]], out, options=options)
@@ -181,7 +183,7 @@ def pull(args: dict) -> Callable[[], dict]:
     import toolkit.agreement  # noqa: F401 - imported before the clock, as the others are
 
     def call() -> dict:
-        result, built = pull_to_version(
+        result, pulled = pull_to_version(
             schema,
             export,
             dataset="bench",
@@ -192,9 +194,9 @@ def pull(args: dict) -> Callable[[], dict]:
         return {
             "version": str(result.path),
             "rows": result.rows,
-            "tasks": built.stats.tasks,
-            "annotations": built.stats.annotations,
-            "quarantined": built.stats.problems,
+            "tasks": pulled.stats.tasks,
+            "annotations": pulled.stats.annotations,
+            "quarantined": pulled.stats.problems,
             "export_mb": round(export.stat().st_size / 2**20, 1),
         }
 
@@ -324,19 +326,36 @@ def push_raw(args: dict) -> Callable[[], dict]:
 
 @stage
 def push_toolkit(args: dict) -> Callable[[], dict]:
-    """``toolkit.push.push_tasks`` into a fresh project, then the same tasks again."""
+    """``toolkit.push.push_tasks`` into a fresh project as ``toolkit push`` runs it (with the
+    push cache, in a temporary directory), then the same tasks again, then again with
+    ``full_check`` (every task listed: what a push costs when the cache cannot be used)."""
     from toolkit.push import push_tasks
+    from toolkit.push_cache import PushCache
 
     client, project = _client_and_project(args)
     tasks = _tasks(args["n"])
     size = args.get("batch_size", 500)
+    cache_dir = Path(tempfile.mkdtemp(prefix="bench-push-cache-"))
+
+    # `toolkit push` reads the project (get_project) before it pushes, with or without cache
+    created = client.projects.get(id=project).created_at
 
     def call() -> dict:
+        def pushed(full_check: bool = False) -> Any:
+            cache = PushCache(os.environ["BENCH_LS_URL"], project, created, directory=cache_dir)
+            return push_tasks(
+                client, project, tasks, batch_size=size, cache=cache, full_check=full_check
+            )
+
         t0 = time.perf_counter()
-        first = push_tasks(client, project, tasks, batch_size=size)
+        first = pushed()
         t1 = time.perf_counter()
-        again = push_tasks(client, project, tasks, batch_size=size)
+        again = pushed()
         t2 = time.perf_counter()
+        full = pushed(full_check=True)
+        t3 = time.perf_counter()
+        cache_kb = round(next(cache_dir.glob("*.json")).stat().st_size / 1024, 1)
+        shutil.rmtree(cache_dir, ignore_errors=True)
         return {
             "tasks": len(tasks),
             "project": project,
@@ -345,6 +364,11 @@ def push_toolkit(args: dict) -> Callable[[], dict]:
             "again_s": round(t2 - t1, 3),
             "again_imported": again.imported,
             "again_present": again.already_present,
+            "again_listed": again.listed,
+            "again_state": again.state,
+            "again_full_s": round(t3 - t2, 3),
+            "again_full_listed": full.listed,
+            "cache_kb": cache_kb,
         }
 
     return call

@@ -149,7 +149,7 @@ def test_cli_recomputes_when_a_version_has_no_stored_report(tmp_path, monkeypatc
     export = tmp_path / "export.json"
     export.write_text(json.dumps(tasks))
     monkeypatch.setenv("TOOLKIT_PSEUDONYM_KEY", "k")
-    monkeypatch.setattr(pull, "_agreement", lambda schema, built: (None, "Not computed."))
+    monkeypatch.setattr(pull._Agreement, "report", lambda self: (None, "Not computed."))
     runner = CliRunner()
     out = runner.invoke(
         cli,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -71,72 +71,121 @@ def _choice_items(rows: list[dict], groups: dict[str, list[str]], document: list
     return items
 
 
-def choice_agreement(ratings: dict[tuple, dict[str, str]]) -> dict:
-    """Alpha, Fleiss' kappa, pairwise Cohen's kappa and per-label alpha for one field."""
-    krippendorff, inter_rater = _require_stats()
-    import numpy as np
+class _ChoiceCounts:
+    """One choice field, counted item by item: what alpha, Fleiss and Cohen need, never the
+    items themselves. An item's ratings become a pattern (value → count); equal patterns are
+    counted once with their multiplicity, Cohen's tables per annotator pair as pair counts."""
 
-    usable = {k: v for k, v in ratings.items() if len(v) >= 2}
-    raters = sorted({r for v in usable.values() for r in v})
-    categories = sorted({c for v in usable.values() for c in v.values()})
-    out: dict[str, Any] = {
-        "items": len(usable),
-        "annotators": len(raters),
-        "categories": categories,
-    }
-    keys = sorted(usable)
+    def __init__(self) -> None:
+        self.items = 0
+        self.raters: set[str] = set()
+        self.patterns: Counter = Counter()
+        # ratings per item → [patterns, smallest item key] (Fleiss takes the commonest size)
+        self.by_size: dict[int, list] = {}
+        self.pairs: dict[tuple[str, str], Counter] = defaultdict(Counter)
 
-    def alpha(values: dict[tuple, dict[str, Any]]) -> float | None:
-        distinct = {c for v in values.values() for c in v.values()}
-        if len(values) < 2 or len(distinct) < 2:
-            return None
-        index = {c: i for i, c in enumerate(sorted(distinct))}
-        matrix = np.full((len(raters), len(keys)), np.nan)
-        for j, key in enumerate(keys):
-            for i, rater in enumerate(raters):
-                if rater in values[key]:
-                    matrix[i, j] = index[values[key][rater]]
-        value = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
-        return _finite(value)
+    def add(self, key: tuple, ratings: dict[str, str]) -> None:
+        if len(ratings) < 2:
+            return
+        self.items += 1
+        self.raters.update(ratings)
+        pattern = tuple(sorted(Counter(ratings.values()).items()))
+        self.patterns[pattern] += 1
+        entry = self.by_size.setdefault(len(ratings), [Counter(), key])
+        entry[0][pattern] += 1
+        entry[1] = min(entry[1], key)
+        for a, b in itertools.combinations(sorted(ratings), 2):
+            self.pairs[a, b][ratings[a], ratings[b]] += 1
 
-    out["krippendorff_alpha"] = alpha(usable)
-    # Fleiss: every item needs the same number of ratings; use the most common count.
-    counts = defaultdict(list)
-    for key in keys:
-        counts[len(usable[key])].append(key)
-    fleiss_keys = max(counts.values(), key=len) if counts else []
-    out["fleiss_items"] = len(fleiss_keys)
-    out["fleiss_kappa"] = None
-    if len(fleiss_keys) >= 2 and len(categories) >= 2:
+    def result(self) -> dict:
+        krippendorff, inter_rater = _require_stats()
+        import numpy as np
+
+        raters = sorted(self.raters)
+        categories = sorted({c for pattern in self.patterns for c, _ in pattern})
         index = {c: i for i, c in enumerate(categories)}
-        table = np.zeros((len(fleiss_keys), len(categories)))
-        for row, key in enumerate(fleiss_keys):
-            for value in usable[key].values():
-                table[row, index[value]] += 1
-        out["fleiss_kappa"] = _finite(inter_rater.fleiss_kappa(table, method="fleiss"))
-    pairs = []
-    for a, b in itertools.combinations(raters, 2):
-        shared = [k for k in keys if a in usable[k] and b in usable[k]]
-        kappa = None
-        if len(shared) >= 2:
-            index = {c: i for i, c in enumerate(categories)}
-            table = np.zeros((len(categories), len(categories)))
-            for key in shared:
-                table[index[usable[key][a]], index[usable[key][b]]] += 1
-            if len({usable[k][a] for k in shared} | {usable[k][b] for k in shared}) >= 2:
-                kappa = _finite(inter_rater.cohens_kappa(table, return_results=False))
-        pairs.append({"a": a, "b": b, "cohen_kappa": kappa, "items": len(shared)})
-    out["pairwise_cohen_kappa"] = pairs
-    out["per_label"] = {
-        c: {
-            "krippendorff_alpha": alpha(
-                {k: {r: v == c for r, v in vals.items()} for k, vals in usable.items()}
-            ),
-            "items": sum(1 for vals in usable.values() if c in vals.values()),
+        out: dict[str, Any] = {
+            "items": self.items,
+            "annotators": len(raters),
+            "categories": categories,
         }
-        for c in categories
-    }
-    return out
+
+        def table(patterns: Counter, columns: dict) -> Any:
+            rows = np.zeros((sum(patterns.values()), len(columns)))
+            row = 0
+            for pattern, times in patterns.items():
+                for value, count in pattern:
+                    rows[row : row + times, columns[value]] += count
+                row += times
+            return rows
+
+        def alpha(value_counts: Any) -> float | None:
+            if len(value_counts) < 2 or (value_counts.sum(axis=0) > 0).sum() < 2:
+                return None
+            return _finite(
+                krippendorff.alpha(value_counts=value_counts, level_of_measurement="nominal")
+            )
+
+        counts = table(self.patterns, index)
+        out["krippendorff_alpha"] = alpha(counts)
+        # Fleiss: every item needs the same number of ratings; use the most common count
+        # (a tie goes to the count whose first item comes first).
+        out["fleiss_items"], out["fleiss_kappa"] = 0, None
+        if self.by_size:
+            size = max(
+                self.by_size,
+                key=lambda n: (sum(self.by_size[n][0].values()), _Reverse(self.by_size[n][1])),
+            )
+            fleiss = table(self.by_size[size][0], index)
+            out["fleiss_items"] = len(fleiss)
+            if len(fleiss) >= 2 and len(categories) >= 2:
+                out["fleiss_kappa"] = _finite(inter_rater.fleiss_kappa(fleiss, method="fleiss"))
+        pairs = []
+        for a, b in itertools.combinations(raters, 2):
+            shared = self.pairs.get((a, b), Counter())
+            n = sum(shared.values())
+            kappa = None
+            if n >= 2 and len({v for pair in shared for v in pair}) >= 2:
+                confusion = np.zeros((len(categories), len(categories)))
+                for (va, vb), times in shared.items():
+                    confusion[index[va], index[vb]] += times
+                kappa = _finite(inter_rater.cohens_kappa(confusion, return_results=False))
+            pairs.append({"a": a, "b": b, "cohen_kappa": kappa, "items": n})
+        out["pairwise_cohen_kappa"] = pairs
+        out["per_label"] = {
+            c: {
+                "krippendorff_alpha": alpha(
+                    np.stack([counts[:, index[c]], counts.sum(axis=1) - counts[:, index[c]]], 1)
+                ),
+                "items": int((counts[:, index[c]] > 0).sum()),
+            }
+            for c in categories
+        }
+        return out
+
+
+class _Reverse:
+    """Orders the other way round (so ``max`` picks the smallest key on a tie)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Reverse) -> bool:
+        return other.key < self.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reverse) and self.key == other.key
+
+
+def choice_agreement(ratings: dict[tuple, dict[str, str]]) -> dict:
+    """Alpha, Fleiss' kappa, pairwise Cohen's kappa and per-label alpha for one field
+    (``ratings``: item → {annotator: value}; items with fewer than two ratings are ignored)."""
+    counts = _ChoiceCounts()
+    for key in sorted(ratings):
+        counts.add(key, ratings[key])
+    return counts.result()
 
 
 def _finite(value: Any) -> float | None:
@@ -152,8 +201,9 @@ def _matches(a: list[tuple], b: list[tuple], overlap: bool) -> int:
         return len(set(a) & set(b))
     used: set[int] = set()
     matched = 0
+    ordered = sorted(b)
     for s in sorted(a):
-        for j, t in enumerate(sorted(b)):
+        for j, t in enumerate(ordered):
             if j not in used and s[2] == t[2] and s[0] < t[1] and t[0] < s[1]:
                 used.add(j)
                 matched += 1
@@ -161,23 +211,39 @@ def _matches(a: list[tuple], b: list[tuple], overlap: bool) -> int:
     return matched
 
 
+class _F1:
+    """Micro F1 sums over pairs of span lists."""
+
+    __slots__ = ("exact", "overlap", "total", "items")
+
+    def __init__(self) -> None:
+        self.exact = self.overlap = self.total = self.items = 0
+
+    def add(self, a: list[tuple], b: list[tuple]) -> None:
+        self.items += 1
+        if a or b:
+            self.exact += _matches(a, b, overlap=False)
+            self.overlap += _matches(a, b, overlap=True)
+            self.total += len(a) + len(b)
+
+    def result(self, items: int | None = None) -> dict:
+        n = self.items if items is None else items
+        if self.total == 0:
+            return {"exact_f1": None, "overlap_f1": None, "spans": 0, "items": n}
+        return {
+            "exact_f1": round(2 * self.exact / self.total, 4),
+            "overlap_f1": round(2 * self.overlap / self.total, 4),
+            "spans": self.total,
+            "items": n,
+        }
+
+
 def span_f1(pairs: Iterable[tuple[list[tuple], list[tuple]]]) -> dict:
     """Micro F1 over ``(spans_a, spans_b)`` pairs; spans are ``(start, end, label)``."""
-    exact = overlap = total = 0
-    n = 0
+    f1 = _F1()
     for a, b in pairs:
-        n += 1
-        exact += _matches(a, b, overlap=False)
-        overlap += _matches(a, b, overlap=True)
-        total += len(a) + len(b)
-    if total == 0:
-        return {"exact_f1": None, "overlap_f1": None, "spans": 0, "items": n}
-    return {
-        "exact_f1": round(2 * exact / total, 4),
-        "overlap_f1": round(2 * overlap / total, 4),
-        "spans": total,
-        "items": n,
-    }
+        f1.add(a, b)
+    return f1.result()
 
 
 def _spans(row: dict, group: str, label: str | None = None) -> list[tuple]:
@@ -188,78 +254,135 @@ def _spans(row: dict, group: str, label: str | None = None) -> list[tuple]:
     ]
 
 
+class _SpanCounts:
+    """Pairwise span F1 of one group between annotators on the tasks both annotated: overall,
+    per annotator pair and per label, as running sums."""
+
+    def __init__(self) -> None:
+        self.all = _F1()
+        self.pairs: dict[tuple[str, str], _F1] = defaultdict(_F1)
+        self.labels: dict[str, _F1] = defaultdict(_F1)
+
+    def add_task(self, by_annotator: dict[str, list[tuple]]) -> None:
+        labels = {span[2] for spans in by_annotator.values() for span in spans}
+        for label in labels:
+            self.labels[label]  # noqa: B018 - a label seen on any annotation is reported
+        for a, b in itertools.combinations(sorted(by_annotator), 2):
+            x, y = by_annotator[a], by_annotator[b]
+            self.all.add(x, y)
+            self.pairs[a, b].add(x, y)
+            for label in labels:
+                self.labels[label].add(
+                    [s for s in x if s[2] == label], [s for s in y if s[2] == label]
+                )
+
+    def result(self, annotators: list[str]) -> dict:
+        out = self.all.result()
+        out["pairwise"] = [
+            {"a": a, "b": b, **self.pairs.get((a, b), _F1()).result()}
+            for a, b in itertools.combinations(annotators, 2)
+        ]
+        # every shared pair counts for every label, also where it has none of that label
+        out["per_label"] = {
+            label: self.labels[label].result(items=self.all.items) for label in sorted(self.labels)
+        }
+        return out
+
+
 def span_agreement(rows: list[dict], group: str) -> dict:
     """Pairwise span F1 between annotators on the tasks both annotated."""
-    by_task: dict[Any, dict[str, dict]] = defaultdict(dict)
+    by_task: dict[Any, dict[str, list[tuple]]] = defaultdict(dict)
     for row in rows:
-        by_task[row["task_id"]][row["annotator"]] = row
-    labels = sorted({s["label"] for r in rows for s in r.get(group) or []})
-    shared_pairs = [
-        (by_task[t][a], by_task[t][b])
-        for t in sorted(by_task, key=str)
-        for a, b in itertools.combinations(sorted(by_task[t]), 2)
-    ]
-    out = span_f1((_spans(x, group), _spans(y, group)) for x, y in shared_pairs)
-    annotators = sorted({r["annotator"] for r in rows})
-    out["pairwise"] = [
-        {
-            "a": a,
-            "b": b,
-            **span_f1(
-                (_spans(x, group), _spans(y, group))
-                for x, y in shared_pairs
-                if {x["annotator"], y["annotator"]} == {a, b}
-            ),
-        }
-        for a, b in itertools.combinations(annotators, 2)
-    ]
-    out["per_label"] = {
-        label: span_f1((_spans(x, group, label), _spans(y, group, label)) for x, y in shared_pairs)
-        for label in labels
-    }
-    return out
+        by_task[row["task_id"]][row["annotator"]] = _spans(row, group)
+    counts = _SpanCounts()
+    for spans in by_task.values():
+        counts.add_task(spans)
+    return counts.result(sorted({r["annotator"] for r in rows}))
 
 
 # -- report --------------------------------------------------------------------------------
 
 
+class AgreementAccumulator:
+    """The agreement report built task by task: memory holds counts, never the rows.
+
+    Feed every annotation row of one task at once (:meth:`add_task`), then :meth:`report`.
+    Skipped annotations are left out. The statistics extra is needed only by :meth:`report`.
+    """
+
+    def __init__(self, schema: Schema, with_predictions: bool = False) -> None:
+        self.groups, self.document = structure(schema)
+        self.with_predictions = with_predictions
+        self.annotations = 0
+        self.annotators: set[str] = set()
+        self.tasks = 0
+        self.tasks_with_2plus = 0
+        self.choices: dict[str, _ChoiceCounts] = {}
+        self.spans = {group: _SpanCounts() for group in self.groups}
+        self.predicted = {group: _F1() for group in self.groups}
+        self.any_prediction = False
+
+    def add_task(self, rows: list[dict], prediction: dict | None = None) -> None:
+        """All annotation rows of one task (label names, not ids) and its prediction row."""
+        if prediction is not None and self.with_predictions:
+            self.any_prediction = True
+        rows = [r for r in rows if not r.get("skipped")]
+        if not rows:
+            return
+        self.annotations += len(rows)
+        self.annotators.update(r["annotator"] for r in rows)
+        by_annotator = {r["annotator"]: r for r in rows}  # a later annotation of one person wins
+        self.tasks += 1
+        if len(by_annotator) >= 2:
+            self.tasks_with_2plus += 1
+        for name, items in _choice_items(rows, self.groups, self.document).items():
+            counts = self.choices.setdefault(name, _ChoiceCounts())
+            for key in sorted(items):
+                counts.add(key, items[key])
+        for group, counts in self.spans.items():
+            counts.add_task({who: _spans(row, group) for who, row in by_annotator.items()})
+        if prediction is not None and self.with_predictions:
+            for group, f1 in self.predicted.items():
+                predicted = _spans(prediction, group)
+                for row in rows:
+                    f1.add(_spans(row, group), predicted)
+
+    def report(self) -> dict:
+        report: dict[str, Any] = {
+            "annotations": self.annotations,
+            "annotators": len(self.annotators),
+            "tasks": self.tasks,
+            "tasks_with_2plus": self.tasks_with_2plus,
+            "choices": {},
+            "spans": {},
+        }
+        if self.tasks_with_2plus:
+            for name in sorted(self.choices):
+                report["choices"][name] = self.choices[name].result()
+            annotators = sorted(self.annotators)
+            for group in self.groups:
+                report["spans"][group] = self.spans[group].result(annotators)
+        if self.any_prediction:
+            report["predictions"] = {g: f1.result() for g, f1 in self.predicted.items()}
+        report["reading"] = plain_reading(report)
+        return report
+
+
 def agreement_report(
     rows: list[dict], schema: Schema, predictions: dict[Any, dict] | None = None
 ) -> dict:
-    """The whole report for the non-skipped annotation rows of a dataset version.
+    """The whole report for the annotation rows of a dataset version (skipped ones left out).
 
     ``predictions`` (task id → prediction row shaped like an annotation row) adds the
     annotators-vs-predictions span F1, reported separately.
     """
-    rows = [r for r in rows if not r.get("skipped")]
-    groups, document = structure(schema)
-    tasks: dict[Any, set] = defaultdict(set)
+    accumulator = AgreementAccumulator(schema, with_predictions=bool(predictions))
+    by_task: dict[Any, list[dict]] = defaultdict(list)
     for row in rows:
-        tasks[row["task_id"]].add(row["annotator"])
-    report: dict[str, Any] = {
-        "annotations": len(rows),
-        "annotators": len({r["annotator"] for r in rows}),
-        "tasks": len(tasks),
-        "tasks_with_2plus": sum(1 for v in tasks.values() if len(v) >= 2),
-        "choices": {},
-        "spans": {},
-    }
-    if report["tasks_with_2plus"]:
-        for name, ratings in sorted(_choice_items(rows, groups, document).items()):
-            report["choices"][name] = choice_agreement(ratings)
-        for group in groups:
-            report["spans"][group] = span_agreement(rows, group)
-    if predictions:
-        report["predictions"] = {
-            group: span_f1(
-                (_spans(r, group), _spans(predictions[r["task_id"]], group))
-                for r in rows
-                if r["task_id"] in predictions
-            )
-            for group in groups
-        }
-    report["reading"] = plain_reading(report)
-    return report
+        by_task[row["task_id"]].append(row)
+    for task_id, task_rows in by_task.items():
+        accumulator.add_task(task_rows, (predictions or {}).get(task_id))
+    return accumulator.report()
 
 
 def plain_reading(report: dict) -> list[str]:

@@ -94,23 +94,26 @@ def used_values(client: Any, project_id: int) -> set[tuple[str, str]]:
     used: set[tuple[str, str]] = set()
     try:
         download_export(client, project_id, path)
-        tasks = list(iter_export(path))
+        for task in iter_export(path):
+            _collect_used(task, used)
     finally:
         path.unlink(missing_ok=True)
-    for task in tasks:
-        for ann in task.get("annotations") or []:
-            for item in ann.get("result") or []:
-                if item.get("type") == "relation":
-                    used.update(("<relation>", label) for label in item.get("labels") or [])
-                    continue
-                value = item.get("value") or {}
-                name = item.get("from_name", "")
-                for key in ("labels", "choices"):
-                    used.update((name, v) for v in value.get(key) or [] if isinstance(v, str))
-                for v in value.get(name) or []:
-                    if isinstance(v, str):
-                        used.add((name, v))
     return used
+
+
+def _collect_used(task: dict, used: set[tuple[str, str]]) -> None:
+    for ann in task.get("annotations") or []:
+        for item in ann.get("result") or []:
+            if item.get("type") == "relation":
+                used.update(("<relation>", label) for label in item.get("labels") or [])
+                continue
+            value = item.get("value") or {}
+            name = item.get("from_name", "")
+            for key in ("labels", "choices"):
+                used.update((name, v) for v in value.get(key) or [] if isinstance(v, str))
+            for v in value.get(name) or []:
+                if isinstance(v, str):
+                    used.add((name, v))
 
 
 def _create_once(client: Any, title: str, **fields: Any) -> Any:

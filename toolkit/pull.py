@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,15 +59,25 @@ class BuildStats:
 
 
 @dataclass(slots=True)
-class Built:
-    """Rows and bookkeeping for one dataset version."""
+class TaskRows:
+    """The rows one annotated task gives: its default-config row (None when the policy could
+    not resolve it), one row per annotation, its tokens row and its latest prediction."""
 
-    rows: list[dict]
+    task_id: Any
+    split_key: str
+    row: dict | None
     annotation_rows: list[dict]
-    problems: list[Problem]
+    token_row: dict | None
+    prediction: dict | None
+
+
+@dataclass(slots=True)
+class Pulled:
+    """What a pull did, besides the version: counts, rows and where the problems went."""
+
     stats: BuildStats
-    token_rows: list[dict] = field(default_factory=list)
-    predictions: dict[Any, dict] = field(default_factory=dict)
+    rows: int
+    languages: list[str] = field(default_factory=list)
 
 
 def iter_export(path: str | Path) -> Iterator[dict]:
@@ -127,34 +137,35 @@ def _prediction(schema: Schema, task: dict) -> tuple[dict | None, dict[Any, str]
     return annotation_row(schema, task, ann), versions
 
 
-def build(
+def iter_task_rows(
     schema: Schema,
     tasks: Iterator[dict],
     pseudonymize: Pseudonymizer,
+    stats: BuildStats,
+    report: Callable[[Problem], None],
     policy: str = "auto",
     match: str = "exact",
-) -> Built:
-    """Validate, resolve and shape every task of an export."""
+) -> Iterator[TaskRows]:
+    """Validate, resolve and shape each task of an export, one task at a time.
+
+    Counts go into ``stats``; every unusable task, annotation or result item goes to
+    ``report``. Tasks without annotations are counted and yield nothing.
+    """
+    from toolkit.dataset.rows import article_columns
     from toolkit.dataset.tokens import token_row
 
-    stats = BuildStats(labels={g.name: Counter() for g in schema.spans})
-    for doc in schema.document:
-        stats.labels[doc.name] = Counter()
-    problems: list[Problem] = []
-    rows: list[dict] = []
-    annotation_rows: list[dict] = []
-    token_rows: list[dict] = []
-    predictions: dict[Any, dict] = {}
     seen_ids: set = set()
     for task in tasks:
         stats.tasks += 1
         task_id = task.get("id")
         shape = task_problem(task)
         if shape is not None:
-            problems.append(Problem(task_id, None, None, shape))
+            _report(stats, report, Problem(task_id, None, None, shape))
             continue
         if task_id in seen_ids:
-            problems.append(Problem(task_id, None, None, "task id appears twice in the export"))
+            _report(
+                stats, report, Problem(task_id, None, None, "task id appears twice in the export")
+            )
             continue
         seen_ids.add(task_id)
         raw_annotations = task.get("annotations") or []
@@ -162,9 +173,9 @@ def build(
             stats.tasks_without_annotations += 1
             continue
         prediction, model_versions = _prediction(schema, task)
-        if prediction is not None:
-            predictions[task_id] = prediction
         parsed = []
+        annotation_rows = []
+        problems: list[Problem] = []
         for raw in raw_annotations:
             if not isinstance(raw, dict):
                 problems.append(Problem(task_id, None, None, "annotation is not an object"))
@@ -174,12 +185,9 @@ def build(
                 aid = raw.get("id") if type(raw.get("id")) is int else None
                 problems.append(Problem(task_id, aid, None, shape))
                 continue
-            before = len(problems)
             ann = parse_annotation(
                 schema, task, raw, pseudonymize(raw.get("completed_by")), problems
             )
-            for p in problems[before:]:
-                p.item = p.item if isinstance(p.item, (dict, list, str)) else None
             if ann.prediction_model_version is None and raw.get("parent_prediction"):
                 ann.prediction_model_version = model_versions.get(raw["parent_prediction"])
             parsed.append(ann)
@@ -187,21 +195,38 @@ def build(
             stats.skipped += ann.skipped
             stats.spans_repaired += ann.repairs
             annotation_rows.append(annotation_row(schema, task, ann))
+        for problem in problems:
+            if not isinstance(problem.item, (dict, list, str)):
+                problem.item = None
+            _report(stats, report, problem)
+        article = article_columns(schema, task.get("data") or {})
+        split_key = str(article.get("dup_group") or article["id"])
         resolved = resolve(parsed, policy, match=match)
         if resolved is None:
             stats.tasks_unresolved += 1
+            yield TaskRows(task_id, split_key, None, annotation_rows, None, prediction)
             continue
         row = resolved_row(schema, task, resolved, n_skipped=sum(a.skipped for a in parsed))
-        rows.append(row)
-        token_rows.append(token_row(schema, row, stats.tokens))
+        tokens = token_row(schema, row, stats.tokens)
         stats.spans_kept += len(resolved.spans)
         stats.needs_review += len(resolved.needs_review)
         for span in resolved.spans:
             stats.labels[span.group][span.label] += 1
         for name, value in resolved.document.items():
             stats.labels[name][value] += 1
-    stats.problems = len(problems)
-    return Built(rows, annotation_rows, problems, stats, token_rows, predictions)
+        yield TaskRows(task_id, split_key, row, annotation_rows, tokens, prediction)
+
+
+def _report(stats: BuildStats, report: Callable[[Problem], None], problem: Problem) -> None:
+    stats.problems += 1
+    report(problem)
+
+
+def new_stats(schema: Schema) -> BuildStats:
+    stats = BuildStats(labels={g.name: Counter() for g in schema.spans})
+    for doc in schema.document:
+        stats.labels[doc.name] = Counter()
+    return stats
 
 
 def download_export(client: Any, project_id: int, dest: Path) -> Path:
@@ -219,11 +244,6 @@ def download_export(client: Any, project_id: int, dest: Path) -> Path:
     return dest
 
 
-def quarantine_bytes(problems: list[Problem]) -> bytes:
-    lines = [json.dumps(p.to_dict(), ensure_ascii=False, default=str) for p in problems]
-    return ("\n".join(lines) + ("\n" if lines else "")).encode()
-
-
 def pull_to_version(
     schema: Schema,
     export_path: Path,
@@ -236,107 +256,215 @@ def pull_to_version(
     match: str = "exact",
     version: str | None = None,
     split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
-) -> tuple[Any, Built]:
-    """Build a dataset version from an export file. Returns (write result, build)."""
+) -> tuple[Any, Pulled]:
+    """Build a dataset version from an export file, streamed task by task into the version's
+    Parquet files. Returns (write result, what was pulled).
+
+    Memory holds one batch of rows per config and split, the agreement counts and a digest
+    per row for the changelog, never the export or the rows.
+    """
     from toolkit.dataset.card import CardInfo
     from toolkit.dataset.tokens import tokens_features
-    from toolkit.dataset.version import assign_splits, validate_name, write_version
+    from toolkit.dataset.version import validate_name
+    from toolkit.dataset.writer import VersionWriter
 
     validate_name(dataset)
-    built = build(schema, iter_export(export_path), pseudonymize, policy, match)
-    if not built.rows:
-        raise InputError(
-            f"{export_path}: no task has a usable annotation ({built.stats.tasks} tasks, "
-            f"{built.stats.annotations} annotations, {built.stats.skipped} skipped); "
-            "annotate some tasks first"
+    features = {
+        "default": schema.features(),
+        "annotations": annotation_features(schema),
+        "tokens": tokens_features(schema),
+    }
+    stats = new_stats(schema)
+    agreement = _Agreement(schema)
+    changes = _Changes(exports_dir, dataset, features["default"])
+    languages: set[str] = set()
+    review: list[str] = []
+    # a tokens row holds a Python object per token: fewer of them per batch
+    batches = {"default": 1000, "annotations": 1000, "tokens": 200}
+    with VersionWriter(exports_dir, dataset, features, batch_rows=batches) as writer:
+        quarantine = writer.extra_file(QUARANTINE).open("w", encoding="utf-8")
+        splits = _Splitter(split_ratios)
+
+        def report(problem: Problem) -> None:
+            quarantine.write(_jsonl(problem.to_dict()))
+
+        def emit(split: str, rows: TaskRows) -> None:
+            if rows.row is not None:
+                writer.add("default", split, rows.row)
+                writer.add("tokens", split, rows.token_row)
+            for annotation in rows.annotation_rows:
+                writer.add("annotations", split, annotation)
+
+        with quarantine:
+            tasks = iter_export(export_path)
+            for rows in iter_task_rows(schema, tasks, pseudonymize, stats, report, policy, match):
+                agreement.add(rows)
+                if rows.row is not None:
+                    changes.add(rows.row)
+                    languages.update([rows.row["language"]] if rows.row.get("language") else [])
+                    review += [
+                        f"{rows.row['id']}: {f}" for f in rows.row["resolution"]["needs_review"]
+                    ]
+                for split, ready in splits.place(rows):
+                    emit(split, ready)
+            for split, ready in splits.finish():
+                emit(split, ready)
+        n_rows = sum(writer.rows["default"].values())
+        if not n_rows:
+            raise InputError(
+                f"{export_path}: no task has a usable annotation ({stats.tasks} tasks, "
+                f"{stats.annotations} annotations, {stats.skipped} skipped); "
+                "annotate some tasks first"
+            )
+        report_data, agreement_text = agreement.report()
+        sections = {"Pull statistics": _stats_table(stats)}
+        if agreement_text:
+            sections["Annotator agreement"] = agreement_text
+        if review:
+            sections["Needs review (ties, never broken at random)"] = _review_list(review)
+        changelog = changes.render()
+        if changelog:
+            sections[changelog[0]] = changelog[1]
+        card = CardInfo(
+            pretty_name=f"{dataset} ({schema.name} annotations)",
+            language=sorted(languages),
+            license="other",
+            task_categories=["token-classification", "text-classification"],
+            source_description=_describe_source(source),
+            label_distribution={k: dict(v) for k, v in stats.labels.items()},
+            policy=f"{policy} (span matching: {match})",
+            sections=sections,
         )
-    group_of = {r["id"]: str(r.get("dup_group") or r["id"]) for r in built.rows}
-    split_of_group = assign_splits(group_of.values(), split_ratios)
-    split_of = {article: split_of_group[group] for article, group in group_of.items()}
-
-    def by_split(rows: list[dict], key: str) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
-        for row in rows:
-            out[split_of.get(row[key], "train")].append(row)
-        return out
-
-    agreement, agreement_text = _agreement(schema, built)
-    sections = {"Pull statistics": _stats_table(built.stats)}
-    if agreement_text:
-        sections["Annotator agreement"] = agreement_text
-    review = [(r["id"], f) for r in built.rows for f in r["resolution"]["needs_review"]]
-    if review:
-        sections["Needs review (ties, never broken at random)"] = "\n".join(
-            f"- {article}: {field}" for article, field in review
+        extra_files = {}
+        if report_data is not None:
+            extra_files["agreement.json"] = (json.dumps(report_data, indent=2) + "\n").encode()
+        result = writer.commit(
+            card=card,
+            schema={"name": schema.name, "sha256": schema.sha256},
+            source=source,
+            counts=stats.to_dict(),
+            manifest_extra={
+                "resolution_policy": policy,
+                "span_matching": match,
+                "split_ratios": list(split_ratios),
+            },
+            version=version,
+            extra_files=extra_files,
         )
-    changelog = _changelog(exports_dir, dataset, built)
-    if changelog:
-        sections[changelog[0]] = changelog[1]
-    languages = sorted({r["language"] for r in built.rows if r.get("language")})
-    card = CardInfo(
-        pretty_name=f"{dataset} ({schema.name} annotations)",
-        language=languages,
-        license="other",
-        task_categories=["token-classification", "text-classification"],
-        source_description=_describe_source(source),
-        label_distribution={k: dict(v) for k, v in built.stats.labels.items()},
-        policy=f"{policy} (span matching: {match})",
-        sections=sections,
-    )
-    extra_files = {"quarantine.jsonl": quarantine_bytes(built.problems)}
-    if agreement is not None:
-        extra_files["agreement.json"] = (json.dumps(agreement, indent=2) + "\n").encode()
-    result = write_version(
-        exports_dir,
-        dataset,
-        configs={
-            "default": by_split(built.rows, "id"),
-            "annotations": by_split(built.annotation_rows, "article_id"),
-            "tokens": by_split(built.token_rows, "id"),
-        },
-        features={
-            "default": schema.features(),
-            "annotations": annotation_features(schema),
-            "tokens": tokens_features(schema),
-        },
-        card=card,
-        schema={"name": schema.name, "sha256": schema.sha256},
-        source=source,
-        counts=built.stats.to_dict(),
-        manifest_extra={
-            "resolution_policy": policy,
-            "span_matching": match,
-            "split_ratios": list(split_ratios),
-        },
-        version=version,
-        extra_files=extra_files,
-    )
-    return result, built
+    return result, Pulled(stats, n_rows, sorted(languages))
 
 
-def _agreement(schema: Schema, built: Built) -> tuple[dict | None, str]:
-    """The agreement report and its Markdown, or a note when the stats extra is missing."""
-    from toolkit.agreement import agreement_report, render_table
-    from toolkit.errors import ToolkitError
-
-    try:
-        report = agreement_report(built.annotation_rows, schema, built.predictions or None)
-    except ToolkitError as exc:
-        return None, f"Not computed: {exc}."
-    return report, render_table(report)
+QUARANTINE = "quarantine.jsonl"
+REVIEW_LINES = 200
 
 
-def _changelog(exports_dir: Path, dataset: str, built: Built) -> tuple[str, str] | None:
-    """(title, Markdown) of the changes against the latest existing version, if any."""
-    from toolkit.dataset.diff import diff_rows, read_rows, render_diff
-    from toolkit.dataset.version import latest_version
+def _jsonl(record: dict) -> str:
+    """One JSON line; U+2028/U+2029 escaped so that line-splitting readers see one record."""
+    line = json.dumps(record, ensure_ascii=False, default=str)
+    return line.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
 
-    parent = latest_version(exports_dir, dataset)
-    if parent is None:
-        return None
-    old, features = read_rows(Path(exports_dir) / dataset / parent)
-    new = [_names_only(r) for r in built.rows]
-    return f"Changes since {parent}", render_diff(diff_rows(old, new, features))
+
+def _review_list(review: list[str]) -> str:
+    lines = [f"- {item}" for item in review[:REVIEW_LINES]]
+    if len(review) > REVIEW_LINES:
+        lines.append(f"- ... and {len(review) - REVIEW_LINES} more (see `resolution.needs_review`)")
+    return "\n".join(lines)
+
+
+class _Splitter:
+    """Splits by duplicate group (:func:`toolkit.dataset.version.split_for`), streamed, with
+    :func:`~toolkit.dataset.version.assign_splits`' guarantee that train is never empty: tasks
+    are held back only until the first resolved row lands in train."""
+
+    def __init__(self, ratios: tuple[float, float, float]) -> None:
+        self.ratios = ratios
+        self.pending: list[TaskRows] = []
+        self.train_seen = False
+
+    def place(self, rows: TaskRows) -> list[tuple[str, TaskRows]]:
+        from toolkit.dataset.version import split_for
+
+        split = split_for(rows.split_key, self.ratios)
+        if self.train_seen:
+            return [(split, rows)]
+        self.pending.append(rows)
+        if split != "train" or rows.row is None:
+            return []
+        self.train_seen = True
+        return self._drain()
+
+    def finish(self) -> list[tuple[str, TaskRows]]:
+        if self.train_seen:
+            return self._drain()
+        from toolkit.dataset.version import assign_splits
+
+        chosen = assign_splits(
+            [r.split_key for r in self.pending if r.row is not None], self.ratios
+        )
+        self.train_seen = True
+        return [(chosen.get(r.split_key) or self._split(r), r) for r in self._take()]
+
+    def _drain(self) -> list[tuple[str, TaskRows]]:
+        return [(self._split(r), r) for r in self._take()]
+
+    def _take(self) -> list[TaskRows]:
+        pending, self.pending = self.pending, []
+        return pending
+
+    def _split(self, rows: TaskRows) -> str:
+        from toolkit.dataset.version import split_for
+
+        return split_for(rows.split_key, self.ratios)
+
+
+class _Agreement:
+    """Agreement counted task by task; a note instead when the statistics extra is missing."""
+
+    def __init__(self, schema: Schema) -> None:
+        from toolkit.agreement import AgreementAccumulator
+
+        self.accumulator = AgreementAccumulator(schema, with_predictions=True)
+
+    def add(self, rows: TaskRows) -> None:
+        if rows.annotation_rows:
+            self.accumulator.add_task(rows.annotation_rows, rows.prediction)
+
+    def report(self) -> tuple[dict | None, str]:
+        from toolkit.agreement import render_table
+        from toolkit.errors import ToolkitError
+
+        try:
+            report = self.accumulator.report()
+        except ToolkitError as exc:
+            return None, f"Not computed: {exc}."
+        return report, render_table(report)
+
+
+class _Changes:
+    """The changelog against the latest existing version: a digest per row, not the rows."""
+
+    def __init__(self, exports_dir: Path, dataset: str, features: Any) -> None:
+        from toolkit.dataset.diff import RowSummary
+        from toolkit.dataset.version import latest_version
+
+        self.parent = latest_version(exports_dir, dataset)
+        self.before = (
+            RowSummary.of_version(Path(exports_dir) / dataset / self.parent)
+            if self.parent
+            else None
+        )
+        self.after = RowSummary(features)
+
+    def add(self, row: dict) -> None:
+        if self.before is not None:
+            self.after.add([_names_only(row)])
+
+    def render(self) -> tuple[str, str] | None:
+        from toolkit.dataset.diff import diff_summaries, render_diff
+
+        if self.before is None:
+            return None
+        return f"Changes since {self.parent}", render_diff(diff_summaries(self.before, self.after))
 
 
 def _names_only(row: dict) -> dict:
@@ -362,7 +490,7 @@ def temp_export_path() -> Path:
     return Path(handle.name)
 
 
-def pull_from_file(schema: Schema, export_file: Path, **options: Any) -> tuple[Any, Built]:
+def pull_from_file(schema: Schema, export_file: Path, **options: Any) -> tuple[Any, Pulled]:
     """A dataset version from a Label Studio JSON export file (no server needed)."""
     from toolkit.pseudonyms import load_key
 
@@ -377,13 +505,14 @@ def pull_from_file(schema: Schema, export_file: Path, **options: Any) -> tuple[A
 
 def pull_from_project(
     schema: Schema, client: Any, connection: Any, project_ref: str | int, **options: Any
-) -> tuple[Any, Built]:
+) -> tuple[Any, Pulled]:
     """A dataset version from a live project: export streamed to a temporary file first."""
+    from toolkit.dataset.writer import scratch_file
     from toolkit.project import get_project
     from toolkit.pseudonyms import load_key
 
     project = get_project(client, project_ref)
-    path = temp_export_path()
+    path = scratch_file(options["exports_dir"], options["dataset"], ".json")
     try:
         download_export(client, project.id, path)
         source = {

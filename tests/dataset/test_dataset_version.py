@@ -13,6 +13,7 @@ import yaml
 from datasets import ClassLabel, load_dataset
 
 from toolkit.dataset import version as v
+from toolkit.dataset import writer
 from toolkit.errors import DatasetError
 
 
@@ -444,7 +445,7 @@ def test_crash_leftovers_are_ignored_and_cleaned(exports, make_configs, write_kw
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(v.os, "rename", crash)
+    monkeypatch.setattr(writer.os, "rename", crash)
     with pytest.raises(DatasetError, match="disk full.*nothing was published"):
         v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     monkeypatch.undo()

@@ -108,14 +108,14 @@ def pull(
     )
     loaded = load_schema(schema_path)
     if export_file:
-        result, built = pull_from_file(loaded, export_file, **options)
+        result, pulled = pull_from_file(loaded, export_file, **options)
     else:
-        result, built = pull_from_project(
+        result, pulled = pull_from_project(
             loaded, server.client(), server.connection, project_ref, **options
         )
-    stats = built.stats
+    stats = pulled.stats
     click.echo(
-        f"{stats.tasks} tasks, {len(built.rows)} rows; {stats.annotations} annotations "
+        f"{stats.tasks} tasks, {pulled.rows} rows; {stats.annotations} annotations "
         f"({stats.skipped} skipped); {stats.spans_kept} spans kept, "
         f"{stats.spans_repaired} repaired, {stats.problems} quarantined"
     )

@@ -11,6 +11,7 @@ from toolkit.cli.common import connection_options, schema_option
 from toolkit.labelstudio.client import RetryPolicy
 from toolkit.project import get_project
 from toolkit.push import push_tasks
+from toolkit.push_cache import PushCache
 from toolkit.schema import load_schema
 from toolkit.tasks import make_tasks, read_articles
 
@@ -20,6 +21,11 @@ from toolkit.tasks import make_tasks, read_articles
 @click.option("--project", "project_ref", required=True, help="Project title or id.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10000))
 @schema_option
+@click.option(
+    "--full-check",
+    is_flag=True,
+    help="List every task of the project instead of trusting the push cache (and rewrite it).",
+)
 @click.option(
     "--predict",
     metavar="GAZETTEER",
@@ -31,6 +37,7 @@ def push(
     project_ref: str,
     batch_size: int,
     schema_path: Path,
+    full_check: bool,
     predict: str | None,
     server: Any,
 ) -> None:
@@ -41,6 +48,12 @@ def push(
     outcome is unknown is checked on the server before anything is sent again. After a crash
     or kill, run the same command again: every article ends up in the project exactly once.
 
+    What the project already holds is read from the push cache (one file per server and
+    project in $XDG_DATA_HOME/toolkit/push-cache or $TOOLKIT_PUSH_CACHE_DIR; no credentials)
+    and the tasks added or changed since; the project is listed in full only when tasks were
+    deleted, the cache is missing or unusable, or with --full-check. Two pushes to one project
+    from one machine take turns.
+
     \b
     Example:
       toolkit push articles.parquet --project "News demo"
@@ -48,12 +61,20 @@ def push(
     loaded = load_schema(schema_path)
     client = server.client()
     project = get_project(client, project_ref)
+    cache = PushCache(
+        server.connection.url,
+        project.id,
+        project_created_at=getattr(project, "created_at", None),
+        on_wait=lambda message: click.echo(message, err=True),
+    )
     report = push_tasks(
         client,
         project.id,
         make_tasks(read_articles(source), loaded, predict),
         batch_size=batch_size,
         retry=RetryPolicy.from_env(),
+        cache=cache,
+        full_check=full_check,
     )
     click.echo(report.summary())
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import DatasetError
 
 
-def read_rows(version_dir: Path, config: str = "default") -> tuple[list[dict], Any]:
-    """All rows of a config (every split), ClassLabels decoded to names, and the Features."""
+def iter_rows(version_dir: Path, config: str = "default", batch_size: int = 1000) -> Iterator:
+    """(rows, Features) per batch of a config's files, ClassLabels decoded to names."""
     import pyarrow.parquet as pq
     from datasets import Features
 
@@ -19,13 +21,37 @@ def read_rows(version_dir: Path, config: str = "default") -> tuple[list[dict], A
     files = sorted(folder.glob("*.parquet"))
     if not files:
         raise DatasetError(f"{version_dir}: no {config!r} data files; is it a dataset version?")
-    rows: list[dict] = []
-    features = None
     for path in files:
-        table = pq.read_table(path)
-        features = features or Features.from_arrow_schema(table.schema)
-        rows += [decode(r, features) for r in table.to_pylist()]
-    return rows, features
+        parquet = pq.ParquetFile(path)
+        features = Features.from_arrow_schema(parquet.schema_arrow)
+        for batch in parquet.iter_batches(batch_size=batch_size):
+            yield [decode(r, features) for r in batch.to_pylist()], features
+
+
+class RowSummary:
+    """What :func:`diff_rows` needs of one side, kept per row as a digest, not the row:
+    row digests by ``id`` and label counts per field. Feed rows with label names."""
+
+    def __init__(self, features: Any) -> None:
+        self.features = features
+        self.digests: dict[str, bytes] = {}
+        self.counts: dict[str, Counter] = {}
+
+    def add(self, rows: list[dict]) -> None:
+        for row in rows:
+            canon = json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
+            self.digests[row["id"]] = hashlib.blake2b(canon.encode(), digest_size=16).digest()
+        for field, counter in label_counts(rows, self.features).items():
+            self.counts.setdefault(field, Counter()).update(counter)
+
+    @classmethod
+    def of_version(cls, version_dir: Path, config: str = "default") -> RowSummary:
+        summary = None
+        for rows, features in iter_rows(version_dir, config):
+            summary = summary or cls(features)
+            summary.add(rows)
+        assert summary is not None  # iter_rows raises when there are no files
+        return summary
 
 
 def decode(value: Any, feature: Any) -> Any:
@@ -66,17 +92,19 @@ def label_counts(rows: list[dict], features: Any) -> dict[str, Counter]:
 
 def diff_rows(old: list[dict], new: list[dict], features: Any) -> dict:
     """Rows added, removed and changed (by ``id``) and label-count changes per field."""
-    before = {r["id"]: r for r in old}
-    after = {r["id"]: r for r in new}
+    before, after = RowSummary(features), RowSummary(features)
+    before.add(old)
+    after.add(new)
+    return diff_summaries(before, after)
 
-    def canon(row: dict) -> str:
-        return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
 
-    changed = sorted(i for i in before.keys() & after.keys() if canon(before[i]) != canon(after[i]))
-    old_counts, new_counts = label_counts(old, features), label_counts(new, features)
+def diff_summaries(before: RowSummary, after: RowSummary) -> dict:
+    """:func:`diff_rows` from two :class:`RowSummary` (memory: a digest per row)."""
+    a_ids, b_ids = before.digests.keys(), after.digests.keys()
+    changed = sorted(i for i in a_ids & b_ids if before.digests[i] != after.digests[i])
     labels: dict[str, dict[str, dict[str, int]]] = {}
-    for field in sorted(old_counts.keys() | new_counts.keys()):
-        a, b = old_counts.get(field, Counter()), new_counts.get(field, Counter())
+    for field in sorted(before.counts.keys() | after.counts.keys()):
+        a, b = before.counts.get(field, Counter()), after.counts.get(field, Counter())
         moved = {
             label: {"before": a[label], "after": b[label], "change": b[label] - a[label]}
             for label in sorted(a.keys() | b.keys())
@@ -85,18 +113,16 @@ def diff_rows(old: list[dict], new: list[dict], features: Any) -> dict:
         if moved:
             labels[field] = moved
     return {
-        "added": sorted(after.keys() - before.keys()),
-        "removed": sorted(before.keys() - after.keys()),
+        "added": sorted(b_ids - a_ids),
+        "removed": sorted(a_ids - b_ids),
         "changed": changed,
-        "unchanged": len(before.keys() & after.keys()) - len(changed),
+        "unchanged": len(a_ids & b_ids) - len(changed),
         "labels": labels,
     }
 
 
 def diff_versions(old_dir: Path, new_dir: Path) -> dict:
-    old, _ = read_rows(old_dir)
-    new, features = read_rows(new_dir)
-    result = diff_rows(old, new, features)
+    result = diff_summaries(RowSummary.of_version(old_dir), RowSummary.of_version(new_dir))
     result["from"], result["to"] = old_dir.name, new_dir.name
     return result
 

@@ -10,14 +10,15 @@ A version lives in ``<exports>/<name>/<X.Y.Z>/``::
 
 Rules:
 
-- A version is written once: into ``.tmp-<version>-<random>/`` next to it, verified, made
-  read-only and renamed into place, under a lock file (``.lock``) so two writers never
-  interleave. An existing version is never overwritten; a directory without
-  ``manifest.json`` is not a version (``.tmp-*`` leftovers of a crash are removed by the
-  next write).
+- A version is written once (:mod:`toolkit.dataset.writer`): rows are streamed into
+  ``.tmp-<pid>-<random>/`` next to it, then, under a lock file (``.lock``) so two writers
+  never interleave, verified, made read-only and renamed into place. An existing version is
+  never overwritten; a directory without ``manifest.json`` is not a version (``.tmp-*``
+  leftovers of a crash are removed by the next write).
 - ``content_sha256`` hashes what the data *says* (features and the rows of every config and
-  split, order-independent), not how the files are encoded, so pulling the same annotations
-  twice gives the same hash and, by default, no new version.
+  split, order-independent: see :class:`toolkit.dataset.encode.ContentHash`), not how the
+  files are encoded, so pulling the same annotations twice gives the same hash and, by
+  default, no new version. Manifest format 1 (sorted row lines) is still verified.
 - Splits with zero rows are not written: ``datasets`` 5.2 cannot load an empty Parquet split
   (an empty row group fails with "BatchSize must be greater than 0", a file without row
   groups with "Instruction ... corresponds to no data"). Their row count (0) is in the
@@ -27,21 +28,13 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import os
 import re
-import secrets
-import shutil
-import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.crashpoints import crashpoint
-from toolkit.dataset.card import CardInfo, render_card
+from toolkit.dataset.encode import ContentHash, canonical
 from toolkit.errors import DatasetError
 
 if TYPE_CHECKING:
@@ -55,21 +48,13 @@ MANIFEST = "manifest.json"
 CARD = "README.md"
 LOCK = ".lock"
 TMP_PREFIX = ".tmp-"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 SHARD = "{split}-00000-of-00001.parquet"
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}\Z")  # \Z: "$" would accept a final "\n"
 _VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
-_CONFIG = re.compile(r"^[a-z][a-z0-9_]{0,49}\Z")
-_EXTRA_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 # Device names Windows refuses as file names (also with any extension).
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
-_SECRET_KEYS = re.compile(
-    r"(^|[_-])(password|passwd|secret|token|api[_-]?key|access[_-]?key|credentials?|auth"
-    r"|authorization)$",
-    re.I,
-)
-_URL_USERINFO = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]+@", re.I)
 
 
 # -- names and versions ----------------------------------------------------------------
@@ -272,71 +257,26 @@ def assign_splits(
 # -- content ----------------------------------------------------------------------------
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default
-    )
-
-
 def features_sha256(features: datasets.Features) -> str:
     """A hash of a Features object's definition (names, types, ClassLabel names)."""
-    return hashlib.sha256(_canonical(features.to_dict()).encode()).hexdigest()
+    return hashlib.sha256(canonical(features.to_dict()).encode()).hexdigest()
 
 
-def content_sha256(
+def _content_sha256_v1(
     tables: Mapping[str, Mapping[str, pa.Table]], features_hashes: Mapping[str, str]
 ) -> str:
-    """The content hash of a version: per config (sorted) its features hash, then per split
-    its rows as canonical JSON lines, sorted. Independent of row order and file encoding."""
+    """Manifest format 1 (kept to verify old versions): per config (sorted) its features
+    hash, then per split its rows as canonical JSON lines, sorted."""
     h = hashlib.sha256()
     for config in sorted(tables):
-        h.update(_canonical(["config", config, features_hashes[config]]).encode() + b"\n")
+        h.update(canonical(["config", config, features_hashes[config]]).encode() + b"\n")
         for split in SPLITS:
             table = tables[config].get(split)
-            lines = sorted(_canonical(row) for row in table.to_pylist()) if table else []
-            h.update(_canonical(["split", split, len(lines)]).encode() + b"\n")
+            lines = sorted(canonical(row) for row in table.to_pylist()) if table else []
+            h.update(canonical(["split", split, len(lines)]).encode() + b"\n")
             for line in lines:
                 h.update(line.encode() + b"\n")
     return h.hexdigest()
-
-
-def _build_table(
-    rows: Sequence[Mapping[str, Any]], features: datasets.Features, where: str
-) -> pa.Table:
-    """Encode rows with the features (ClassLabel strings → ints) into an Arrow table whose
-    schema carries the ``huggingface`` features metadata."""
-    from datasets import Dataset
-
-    columns = list(features)
-    expected = set(columns)
-    for i, row in enumerate(rows):
-        if not isinstance(row, Mapping):
-            raise DatasetError(f"{where}, row {i}: expected a mapping, got {type(row).__name__}")
-        if set(row) != expected:
-            missing = sorted(expected - set(row))
-            extra = sorted(set(row) - expected)
-            raise DatasetError(
-                f"{where}, row {i}: keys do not match the features "
-                f"(missing {missing}, unexpected {extra}); fix the rows or the features"
-            )
-    try:
-        ds = Dataset.from_dict({c: [row[c] for row in rows] for c in columns}, features=features)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise DatasetError(f"{where}: rows do not fit the features ({exc})") from None
-    table = ds.data.table
-    return table.replace_schema_metadata(features.arrow_schema.metadata)
 
 
 # -- files ---------------------------------------------------------------------------------
@@ -363,52 +303,6 @@ def _files_of(folder: Path) -> list[str]:
 
 def _config_dir(config: str) -> str:
     return DEFAULT_DATA_DIR if config == DEFAULT_CONFIG else config
-
-
-def _check_extra_path(rel: str, configs: Iterable[str]) -> str:
-    parts = PurePosixPath(rel).parts
-    reserved = {CARD.lower(), MANIFEST.lower(), LOCK}
-    taken = {_config_dir(c) for c in configs} | {DEFAULT_DATA_DIR}
-    if (
-        not parts
-        or "\\" in rel
-        or rel.startswith("/")
-        or not all(_EXTRA_PART.match(p) for p in parts)
-        or rel.lower() in reserved
-        or parts[0] in taken
-    ):
-        raise DatasetError(
-            f"extra file name {rel!r} is not allowed: use a relative path of letters, digits, "
-            f"'.', '_' and '-' (not {CARD}, {MANIFEST}, or inside a config directory)"
-        )
-    return PurePosixPath(*parts).as_posix()
-
-
-def _reject_credentials(value: Any, where: str = "source", keys: bool = True) -> None:
-    """Refuse URLs with ``user:password@`` and (with ``keys``) keys named like secrets."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if keys and item and _SECRET_KEYS.search(str(key)):
-                raise DatasetError(
-                    f"manifest {where}.{key}: looks like a credential; never store secrets in "
-                    "a dataset version (pass the server URL and project id only)"
-                )
-            _reject_credentials(item, f"{where}.{key}", keys)
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _reject_credentials(item, f"{where}[{i}]", keys)
-    elif isinstance(value, str) and _URL_USERINFO.match(value):
-        raise DatasetError(
-            f"manifest {where}: URL {value.split('@')[-1]!r} carries credentials; "
-            "pass it without user:password@"
-        )
-
-
-def _json_ready(value: Any, what: str) -> Any:
-    try:
-        return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise DatasetError(f"manifest {what} is not plain JSON data ({exc})") from None
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -461,11 +355,25 @@ def verify_version(path: str | Path, *, deep: bool = False) -> list[str]:
 
 
 def _verify_content(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
+    content, problems = read_content_sha256(folder, manifest)
+    if content is not None and content != manifest.get("content_sha256"):
+        problems.append("content_sha256 of the rows differs from the manifest")
+    return problems
+
+
+def read_content_sha256(
+    folder: Path, manifest: Mapping[str, Any], format: int | None = None
+) -> tuple[str | None, list[str]]:
+    """Recompute a version's ``content_sha256`` from its Parquet files, streamed batch by batch
+    (the legacy format 1 reads each file whole). Returns (hash or None if unreadable,
+    problems with row counts and features)."""
     import pyarrow.parquet as pq
     from datasets import Features
 
-    problems = []
+    format = format or manifest.get("format", 1)
+    problems: list[str] = []
     readable = True
+    hasher = ContentHash()
     tables: dict[str, dict[str, pa.Table]] = {}
     hashes: dict[str, str] = {}
     for config, info in (manifest.get("configs") or {}).items():
@@ -476,362 +384,29 @@ def _verify_content(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
                 continue
             rel = f"{_config_dir(config)}/{SHARD.format(split=split)}"
             try:
-                table = pq.read_table(folder / rel)
-                features = Features.from_arrow_schema(table.schema)
+                parquet = pq.ParquetFile(folder / rel)
+                features = Features.from_arrow_schema(parquet.schema_arrow)
+                count = 0
+                if format == 1:
+                    tables[config][split] = parquet.read()
+                    count = tables[config][split].num_rows
+                else:
+                    for batch in parquet.iter_batches(batch_size=1000):
+                        hasher.add_table(config, split, batch)
+                        count += batch.num_rows
             except Exception as exc:  # noqa: BLE001 - any reader failure is a problem to report
                 problems.append(f"{rel}: unreadable Parquet ({exc})")
                 readable = False
                 continue
-            if table.num_rows != n:
-                problems.append(f"{rel}: {table.num_rows} rows, manifest says {n}")
+            if count != n:
+                problems.append(f"{rel}: {count} rows, manifest says {n}")
             if features_sha256(features) != hashes[config]:
                 problems.append(f"{rel}: features differ from the manifest")
-            tables[config][split] = table
-    if readable and content_sha256(tables, hashes) != manifest.get("content_sha256"):
-        problems.append("content_sha256 of the rows differs from the manifest")
-    return problems
-
-
-# -- writing -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    """What :func:`write_version` did: ``created`` False means the content was unchanged and
-    ``version``/``path`` name the existing version with the same content."""
-
-    created: bool
-    name: str
-    version: str
-    path: Path
-    parent_version: str | None
-    content_sha256: str
-    rows: dict[str, dict[str, int]]
-
-    @property
-    def message(self) -> str:
-        if self.created:
-            total = sum(self.rows.get(DEFAULT_CONFIG, {}).values())
-            return f"Wrote {self.name} {self.version} ({total} rows) to {self.path}"
-        return (
-            f"Unchanged: {self.name} {self.version} already has this content "
-            f"(sha256 {self.content_sha256[:12]}); no new version written"
-        )
-
-
-def write_version(
-    exports_dir: str | Path,
-    name: str,
-    *,
-    configs: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
-    features: Mapping[str, datasets.Features],
-    card: CardInfo,
-    schema: Mapping[str, str],
-    source: Mapping[str, Any],
-    counts: Mapping[str, Any] | None = None,
-    manifest_extra: Mapping[str, Any] | None = None,
-    extra_files: Mapping[str, bytes] | None = None,
-    version: str | None = None,
-    bump: str = "minor",
-    skip_if_unchanged: bool = True,
-    lock_timeout: float = 60.0,
-) -> WriteResult:
-    """Write a new immutable version of dataset ``name`` under ``exports_dir``.
-
-    ``configs``: config → split (train/validation/test) → rows (dicts whose keys are exactly
-    the config's features; ClassLabel values as names or ints). ``default`` is required and
-    must have rows. ``features``: config → ``datasets.Features``. ``schema``: ``{name,
-    sha256}``; ``source``: where the annotations came from (no credentials: refused);
-    ``counts``: processing counts (spans kept, quarantined, ...); ``manifest_extra``: more
-    top-level manifest keys; ``extra_files``: relative path → bytes (e.g.
-    ``quarantine.jsonl``), checksummed like the rest.
-
-    ``version`` defaults to the next ``bump`` of the latest version; a given version must be
-    newer than the latest and never exists already. With ``skip_if_unchanged``, content equal
-    to the latest version's writes nothing (``created=False``). Waits up to ``lock_timeout``
-    seconds for another writer of the same dataset.
-    """
-    from filelock import FileLock, Timeout
-
-    validate_name(name)
-    if version is not None:
-        parse_version(version)
-    bump_version("0.0.0", bump)  # validates bump
-    plan = _plan(configs, features, extra_files or {})
-    schema_info = _json_ready(dict(schema), "schema")
-    if not isinstance(schema_info.get("name"), str) or not isinstance(
-        schema_info.get("sha256"), str
-    ):
-        raise DatasetError("manifest schema: pass {'name': ..., 'sha256': ...} of the schema")
-    _reject_credentials(dict(source))
-    source_info = _json_ready(dict(source), "source")
-    counts_info = _json_ready(dict(counts or {}), "counts")
-    extra_info = _json_ready(dict(manifest_extra or {}), "manifest_extra")
-    _reject_credentials(extra_info, "manifest_extra", keys=False)
-    _reserved = set(_manifest_keys())
-    clash = sorted(set(extra_info) & _reserved)
-    if clash:
-        raise DatasetError(f"manifest_extra: keys {clash} are reserved; rename them")
-
-    root = Path(exports_dir)
-    folder = root / name
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(f"{folder}: cannot create the dataset directory ({exc})") from None
-    lock = FileLock(str(folder / LOCK), timeout=lock_timeout)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise DatasetError(
-            f"{folder}: another pull is writing this dataset (lock {folder / LOCK} held for "
-            f"{lock_timeout:g} s); wait for it to finish and run again"
-        ) from None
-    try:
-        _clean_tmp(folder)
-        latest = latest_version(root, name)
-        if version is not None and (folder / version).exists():
-            raise DatasetError(
-                f"{folder / version}: version {version} already exists and versions are "
-                "immutable; omit --version to write the next one"
-            )
-        if skip_if_unchanged and latest is not None:
-            previous = read_manifest(folder / latest)
-            if previous.get("content_sha256") == plan.content_sha256:
-                return WriteResult(
-                    created=False,
-                    name=name,
-                    version=latest,
-                    path=folder / latest,
-                    parent_version=previous.get("parent_version"),
-                    content_sha256=plan.content_sha256,
-                    rows=plan.rows,
-                )
-        target_version = version or bump_version(latest, bump)
-        target = folder / target_version
-        if target.exists():
-            raise DatasetError(
-                f"{target}: version {target_version} already exists and versions are "
-                "immutable; write a new version instead"
-                + ("" if (target / MANIFEST).is_file() else " (it is incomplete: remove it)")
-            )
-        if latest is not None and parse_version(target_version) <= parse_version(latest):
-            raise DatasetError(
-                f"{target}: version {target_version} is not newer than the latest "
-                f"({latest}); pick a higher version or omit it"
-            )
-        manifest = {
-            "format": MANIFEST_FORMAT,
-            "name": name,
-            "version": target_version,
-            "parent_version": latest,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "toolkit_version": _toolkit_version(),
-            "schema": schema_info,
-            "source": source_info,
-            "configs": {
-                c: {"dir": _config_dir(c), "features_sha256": plan.features_hashes[c]}
-                for c in plan.tables
-            },
-            "rows": plan.rows,
-            "counts": counts_info,
-            "content_sha256": plan.content_sha256,
-            "extra_files": sorted(plan.extra_files),
-            **extra_info,
-        }
-        tmp = folder / f"{TMP_PREFIX}{target_version}-{secrets.token_hex(4)}"
-        try:
-            _write_tree(tmp, plan, manifest, card, root, name, target_version)
-            problems = verify_version(tmp)
-            if problems:
-                raise DatasetError(
-                    f"{tmp}: the written files do not match their checksums "
-                    f"({'; '.join(problems[:5])}); nothing was published, try again"
-                )
-            _make_read_only(tmp)
-            _fsync_dir(tmp)
-            crashpoint("version.verified")
-            os.rename(tmp, target)
-            crashpoint("version.renamed")
-            _fsync_dir(folder)
-        except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise DatasetError(
-                f"{target}: cannot write the version ({exc}); nothing was published, fix the "
-                "cause and run again"
-            ) from exc
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return WriteResult(
-            created=True,
-            name=name,
-            version=target_version,
-            path=target,
-            parent_version=latest,
-            content_sha256=plan.content_sha256,
-            rows=plan.rows,
-        )
-    finally:
-        lock.release()
-
-
-def _manifest_keys() -> tuple[str, ...]:
-    return (
-        "format", "name", "version", "parent_version", "created_at", "toolkit_version",
-        "schema", "source", "configs", "rows", "counts", "content_sha256", "extra_files",
-        "files",
-    )  # fmt: skip
-
-
-def _toolkit_version() -> str:
-    from toolkit import __version__
-
-    return __version__
-
-
-@dataclass(slots=True)
-class _Plan:
-    tables: dict[str, dict[str, pa.Table]]
-    features: dict[str, datasets.Features]
-    features_hashes: dict[str, str]
-    rows: dict[str, dict[str, int]]
-    content_sha256: str
-    extra_files: dict[str, bytes]
-
-
-def _plan(
-    configs: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
-    features: Mapping[str, datasets.Features],
-    extra_files: Mapping[str, bytes],
-) -> _Plan:
-    """Validate and encode everything before taking the lock."""
-    from datasets import Features
-
-    if DEFAULT_CONFIG not in configs:
-        raise DatasetError(f"configs: the {DEFAULT_CONFIG!r} config is required")
-    order = [DEFAULT_CONFIG] + [c for c in configs if c != DEFAULT_CONFIG]
-    tables: dict[str, dict[str, pa.Table]] = {}
-    hashes: dict[str, str] = {}
-    rows: dict[str, dict[str, int]] = {}
-    for config in order:
-        if config != DEFAULT_CONFIG and (not _CONFIG.match(config) or config == DEFAULT_DATA_DIR):
-            raise DatasetError(
-                f"config name {config!r} is invalid: use lowercase letters, digits and _, "
-                f"starting with a letter (not {DEFAULT_DATA_DIR!r})"
-            )
-        if not isinstance(features.get(config), Features):
-            raise DatasetError(f"features: give a datasets.Features for config {config!r}")
-        splits = configs[config]
-        unknown = sorted(set(splits) - set(SPLITS))
-        if unknown:
-            raise DatasetError(
-                f"config {config!r}: unknown splits {unknown}; use {', '.join(SPLITS)}"
-            )
-        hashes[config] = features_sha256(features[config])
-        tables[config] = {}
-        rows[config] = {}
-        for split in SPLITS:
-            split_rows = list(splits.get(split) or [])
-            rows[config][split] = len(split_rows)
-            if split_rows:
-                tables[config][split] = _build_table(
-                    split_rows, features[config], f"config {config!r}, split {split!r}"
-                )
-    if not sum(rows[DEFAULT_CONFIG].values()):
-        raise DatasetError(
-            f"config {DEFAULT_CONFIG!r} has no rows: nothing to version (were any tasks annotated?)"
-        )
-    extras = {_check_extra_path(k, order): bytes(v) for k, v in extra_files.items()}
-    return _Plan(
-        tables=tables,
-        features={c: features[c] for c in order},
-        features_hashes=hashes,
-        rows=rows,
-        content_sha256=content_sha256(tables, hashes),
-        extra_files=extras,
-    )
-
-
-def _write_tree(
-    tmp: Path,
-    plan: _Plan,
-    manifest: dict[str, Any],
-    card: CardInfo,
-    root: Path,
-    name: str,
-    version: str,
-) -> None:
-    import pyarrow.parquet as pq
-
-    tmp.mkdir()
-    data_files: dict[str, dict[str, str]] = {}
-    for config, per_split in plan.tables.items():
-        data_files[config] = {}
-        for split in SPLITS:
-            table = per_split.get(split)
-            if table is None:
-                continue
-            rel = f"{_config_dir(config)}/{SHARD.format(split=split)}"
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            buffer = io.BytesIO()
-            pq.write_table(table, buffer)
-            _write_bytes(tmp / rel, buffer.getvalue())
-            data_files[config][split] = rel
-    for rel, content in plan.extra_files.items():
-        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-        _write_bytes(tmp / rel, content)
-    load_root = root.as_posix() if not root.is_absolute() else root.name
-    text = render_card(
-        card,
-        manifest,
-        features_yaml={c: f._to_yaml_list() for c, f in plan.features.items()},
-        data_files=data_files,
-        load_path=f"{load_root}/{name}/{version}",
-        default_config=DEFAULT_CONFIG,
-    )
-    _write_bytes(tmp / CARD, text.encode("utf-8"))
-    manifest["files"] = {
-        rel: {"sha256": file_sha256(tmp / rel), "bytes": (tmp / rel).stat().st_size}
-        for rel in _files_of(tmp)
-    }
-    blob = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    _write_bytes(tmp / MANIFEST, blob.encode("utf-8"))
-
-
-def _write_bytes(path: Path, content: bytes) -> None:
-    with open(path, "xb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-    crashpoint("version.file")
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return  # not supported (e.g. Windows); the rename is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _make_read_only(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            mode = path.stat().st_mode
-            path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-
-
-def _clean_tmp(folder: Path) -> None:
-    """Remove ``.tmp-*`` leftovers of crashed writes (the caller holds the lock)."""
-    for child in folder.iterdir():
-        if child.name.startswith(TMP_PREFIX) and child.is_dir():
-            shutil.rmtree(child, ignore_errors=True)
+    if not readable:
+        return None, problems
+    if format == 1:
+        return _content_sha256_v1(tables, hashes), problems
+    return hasher.hexdigest(hashes, SPLITS), problems
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -863,3 +438,10 @@ def load_version(
     return load_dataset(
         str(folder), config, cache_dir=str(cache_dir) if cache_dir is not None else None
     )
+
+
+# Writing lives in toolkit.dataset.writer (it imports this module); re-exported here so callers
+# keep one entry point for versions.
+from toolkit.dataset.writer import VersionWriter, WriteResult, write_version  # noqa: E402
+
+__all__ = ["VersionWriter", "WriteResult", "write_version"]
