@@ -18,6 +18,7 @@ order. Rules, each counted in the row and in the manifest:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 
 from datasets import ClassLabel, Features, Value
@@ -72,6 +73,8 @@ def token_row(schema: Schema, row: dict, counts: Counter) -> dict:
         "tokens": [text[s:e] for s, e in offsets],
         "token_offsets": [{"start": s, "end": e} for s, e in offsets],
     }
+    starts = [s for s, _ in offsets]
+    ends = [e for _, e in offsets]
     mismatches = 0
     overlapping: list[dict] = []
     for i, group in enumerate(schema.spans):
@@ -85,16 +88,17 @@ def token_row(schema: Schema, row: dict, counts: Counter) -> dict:
                     {"group": group.name, "start": start, "end": end, "label": span["label"]}
                 )
                 continue
-            inside = [j for j, (s, e) in enumerate(offsets) if s < end and start < e]
-            if not inside:
+            # tokens sharing a character with the span: sorted and disjoint, so a range
+            lo, hi = bisect_right(ends, start), bisect_left(starts, end)
+            if lo >= hi:
                 continue
-            first, last = offsets[inside[0]], offsets[inside[-1]]
-            if first[0] != start or last[1] != end:
+            if starts[lo] != start or ends[hi - 1] != end:
                 mismatches += 1
-            tags[inside[0]] = f"B-{span['label']}"
-            for j in inside[1:]:
-                tags[j] = f"I-{span['label']}"
-            taken_until = max(taken_until, offsets[inside[-1]][1], end)
+            tags[lo] = f"B-{span['label']}"
+            inner = f"I-{span['label']}"
+            for j in range(lo + 1, hi):
+                tags[j] = inner
+            taken_until = max(taken_until, ends[hi - 1], end)
         out[tag_column(schema, i)] = tags
     out["boundary_mismatches"] = mismatches
     out["overlapping_spans"] = overlapping
