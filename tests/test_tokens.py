@@ -2,6 +2,9 @@
 
 from collections import Counter
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from toolkit.dataset.tokens import tag_names, token_row, tokenize, tokens_features
 from toolkit.schema import load_schema
 
@@ -59,3 +62,26 @@ def test_boundary_inside_token_and_overlaps_are_counted_not_merged():
     r2 = token_row(SCHEMA, row(text, [(0, 4, "PER")]), counts)
     assert r2["ner_tags"] == ["B-PER", "O", "O"] and r2["boundary_mismatches"] == 1
     assert counts == Counter(boundary_mismatches=1, overlapping_spans=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="ab -'.\n😀", max_size=40),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 12)), max_size=5),
+)
+def test_each_span_tags_exactly_the_tokens_it_shares_a_character_with(text, raw_spans):
+    triples = [(s, min(s + n, len(text)), "PER") for s, n in raw_spans if s < len(text)]
+    out = token_row(SCHEMA, row(text, entities=triples), Counter())
+    spans = [{"start": s, "end": e} for s, e, _ in triples]
+    offsets = tokenize(text)
+    expected = ["O"] * len(offsets)
+    taken = -1
+    for span in sorted(spans, key=lambda s: (s["start"], -s["end"])):
+        if span["start"] < taken:
+            continue
+        inside = [j for j, (s, e) in enumerate(offsets) if s < span["end"] and span["start"] < e]
+        for k, j in enumerate(inside):
+            expected[j] = ("B-" if k == 0 else "I-") + "PER"
+        if inside:
+            taken = max(taken, offsets[inside[-1]][1], span["end"])
+    assert out["ner_tags"] == expected
