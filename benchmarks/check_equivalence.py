@@ -10,7 +10,11 @@
   ``ftfy.badness.is_bad``, on random strings of mojibake-prone characters, control characters,
   combining marks and real mojibake (text encoded as UTF-8 and decoded as Latin-1, cp1252,
   cp1251, cp1253, MacRoman);
-* language: the vectorised py3langid walk against ``LanguageIdentifier.rank``.
+* language: the vectorised py3langid walk against ``LanguageIdentifier.rank``, and
+  ``LanguageDetector.detect`` read off the score array against the same rule on ``rank``'s list;
+* tidying: :func:`toolkit.clean.normalize._tidy` against the plain substitutions it skips, on
+  random strings of every white-space, line-break and invisible character;
+* glued lines: :func:`toolkit.clean.lines.is_glued` against its two regexes alone;
 
 Exits 1 on any difference. Not part of the test suite (dateparser takes ~4 ms a call).
 """
@@ -132,6 +136,89 @@ def check_langid(texts: list[str]) -> int:
     return bad
 
 
+def check_detect(texts: list[str]) -> int:
+    from toolkit.clean.metadata import LanguageDetector
+
+    bad = 0
+    for allowed in (("id", "en", "ms"), ("id",), ("en", "de"), ("ms", "id")):
+        fast, plain = LanguageDetector(allowed), LanguageDetector(allowed)
+        plain._fast = False  # the decision made on rank()'s sorted list
+        bad += sum(fast.detect(t) != plain.detect(t) for t in texts)
+    print(f"detect: {len(texts)} texts x 4 language sets checked, {bad} differences")
+    return bad
+
+
+def check_tidy(n: int, rng: random.Random, texts: list[str]) -> int:
+    import sys as _sys
+    import unicodedata
+
+    from toolkit.clean import normalize as nz
+
+    def reference(text: str) -> str:
+        text = nz._REMOVE.sub("", nz._NEWLINES.sub("\n", text))
+        text = unicodedata.normalize("NFC", text)
+        return "\n".join(line.strip() for line in nz._SPACES.sub(" ", text).split("\n"))
+
+    spaces = [chr(c) for c in range(_sys.maxunicode + 1) if chr(c).isspace()]
+    pool = spaces * 2 + list("\u200b\u2060\ufeff\u00ad\r\nab e\u0301") + ["  "]
+    cases = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 16))) for _ in range(n)]
+    bad = sum(nz._tidy(t) != reference(t) for t in cases + texts)
+    print(f"tidy: {len(cases) + len(texts)} texts checked, {bad} differences")
+    return bad
+
+
+def check_glued(n: int, rng: random.Random, texts: list[str]) -> int:
+    from toolkit.clean.lines import _CAMEL, _GLUE, is_glued
+
+    pool = list("abzAZ éÉßİıſK\u212a1.-") + ["Kami", "Media"]
+    cases = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12))) for _ in range(n)]
+    cases += [line for t in texts for line in t.split("\n")]
+    bad = sum(is_glued(t) != (len(_CAMEL.findall(t)) >= 3 or bool(_GLUE.search(t))) for t in cases)
+    print(f"is_glued: {len(cases)} lines checked, {bad} differences")
+    return bad
+
+
+def check_vocabulary(n: int, rng: random.Random, texts: list[str]) -> int:
+    """Every vocabulary's screened search (toolkit.clean.screen.FirstMatch) against the plain
+    loop over its joined patterns, on the lines of the texts and random mixes of them."""
+    import re
+
+    from toolkit.clean.profile import load_profiles
+    from toolkit.clean.screen import fold
+
+    profiles = load_profiles()
+    vocabs = [profiles.common] + [p.vocab for p in profiles.sites]
+    lines = [line for t in texts for line in t.split("\n") if line.strip()]
+    pieces = (
+        [w for line in lines[:2000] for w in line.split()]
+        + list("»›>|/#©()[]:")
+        + [
+            "Foto:",
+            "(ANTARA/",
+            "REUTERS/Ann",
+            "Baca juga:",
+            "Home",
+            "İ",
+            "\u212a",
+        ]
+    )
+    cases = lines + [
+        " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(n)
+    ]
+    bad = 0
+    for vocab in vocabs:
+        credit = [("credit", re.compile("|".join(p.pattern for p in vocab.credit), re.I))]
+        for text in cases:
+            low = fold(text)
+            for fast, plain in ((vocab.reasons, vocab.patterns), (vocab.credits, credit)):
+                want = next((name for name, p in plain if p.search(text)), None)
+                if fast.first(text, low) != want:
+                    bad += 1
+                    print(f"vocabulary search differs on {text[:60]!r}")
+    print(f"vocabulary: {len(cases)} lines x {len(vocabs)} vocabularies checked, {bad} differences")
+    return bad
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=20000, help="random cases per check")
@@ -143,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     texts = [rec["text"] for rec in synth.iter_pages(300, seed=args.seed)]
     texts += [p.read_text("utf-8") for p in sorted(synth.FIXTURES.glob("*.txt"))]
     bad = check_ftfy(args.n, rng, texts)
-    bad += check_langid(texts + [t[: rng.randint(0, 200)] for t in texts] + ["", "ABC", "123"])
+    short = [t[: rng.randint(0, 200)] for t in texts] + ["", "ABC", "123"]
+    bad += check_langid(texts + short)
+    bad += check_detect(texts + short + ["Guten Tag, wie geht es Ihnen heute? Alles gut."])
+    bad += check_tidy(args.n, rng, texts)
+    bad += check_glued(args.n, rng, texts)
+    bad += check_vocabulary(args.n, rng, texts)
     bad += check_dates(max(1, args.n // 4), rng)
     return 1 if bad else 0
 

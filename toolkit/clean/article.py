@@ -102,10 +102,14 @@ def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
     page = extract_html(doc.html, doc.url) if doc.html is not None else None
     if doc.html is not None and page is None:
         return Reject(doc.origin, "no_content", f"{doc.origin}: no article text found in the HTML")
-    lines = split_lines(doc.text if doc.text is not None else page.text)  # type: ignore[union-attr]
     url = doc.url or (page.url if page else None)
     host = host_of(url)
-    profile = _profile(ctx, doc, host, "\n".join(lines))
+    if doc.prepared is not None:  # by the first pass (toolkit.clean.pipeline.prepare)
+        lines, name = doc.prepared
+        profile = ctx.profiles.by_source(name)
+    else:
+        lines = split_lines(doc.text if doc.text is not None else page.text)  # type: ignore[union-attr]
+        profile = _profile(ctx, doc, host, "\n".join(lines))
     vocab = profile.vocab if profile else ctx.profiles.common
     zone = profile.timezone if profile else None
     seg = segment(

@@ -92,8 +92,20 @@ def is_prose(text: str) -> bool:
     return words >= 20 and any(c in text for c in ",.;:")
 
 
+# ASCII lower-case letters to "a", upper-case to "A", every other byte to " "
+_LETTER_CASE = bytes(
+    ord("a") if chr(b).islower() and b < 128 else ord("A") if chr(b).isupper() and b < 128 else 32
+    for b in range(256)
+)
+
+
 def is_glued(text: str) -> bool:
     """Navigation links glued together ("Tentang KamiPedoman Media SiberKetentuan")."""
+    # both patterns need a lower-case ASCII letter right before an upper-case one; dropping
+    # the other characters keeps every such pair (and may make more), so without one in the
+    # ASCII letters neither can match (a check at C speed: most lines have none)
+    if b"aA" not in text.encode("ascii", "ignore").translate(_LETTER_CASE):
+        return False
     return len(_CAMEL.findall(text)) >= 3 or bool(_GLUE.search(text))
 
 

@@ -168,10 +168,28 @@ def _fix(text: str) -> str:
     return ftfy.fix_text(text, _FTFY)
 
 
+_NEWLINE_CHARS = ("\r", "\u2028", "\u2029", "\x85")
+_REMOVE_CHARS = ("\u200b", "\u2060", "\ufeff", "\u00ad")
+_ODD_SPACES = re.compile(r"[\t\f\v\u00a0\u2000-\u200a\u202f\u205f]")
+# white space that str.split() splits on but _SPACES leaves alone (line.strip() still strips it)
+_OTHER_WHITESPACE = re.compile("[\x1c-\x1f\u1680\u3000]")
+
+
 def _tidy(text: str) -> str:
-    text = _REMOVE.sub("", _NEWLINES.sub("\n", text))
+    """Steps 2-4 of the module docstring. Each substitution runs only when a character it
+    replaces is there (a scan for a few characters is far cheaper than a regex substitution);
+    with no other white space than plain and replaced spaces, ``" ".join(line.split())`` is
+    the same as collapsing runs of spaces and stripping the line."""
+    if any(c in text for c in _NEWLINE_CHARS):
+        text = _NEWLINES.sub("\n", text)
+    if any(c in text for c in _REMOVE_CHARS):
+        text = _REMOVE.sub("", text)
     text = unicodedata.normalize("NFC", text)
-    return "\n".join(line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+    if "  " not in text and not _ODD_SPACES.search(text):
+        return "\n".join(line.strip() for line in text.split("\n"))
+    if _OTHER_WHITESPACE.search(text):
+        return "\n".join(line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+    return "\n".join(" ".join(line.split()) for line in text.split("\n"))
 
 
 def split_lines(text: str) -> list[str]:

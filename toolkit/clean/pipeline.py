@@ -11,12 +11,20 @@ number of articles:
 * :func:`clean_files` assigns duplicate groups (``--dedup drop`` rejects later members as
   ``duplicate``), writes the output, the rejects and the report, and checks that every input
   record was either kept or rejected.
+
+:func:`clean_files` reads the inputs once: its first pass (the repeated-line table, see
+:mod:`toolkit.clean.repeated`) normalises every text page and finds its profile
+(:func:`prepare`) and spools the items, pickled in chunks, to a temporary file that the
+cleaning pass replays; with ``workers`` the workers decode the JSON lines and prepare the pages,
+and the parent only moves bytes, checks duplicates and writes.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import shutil
+import struct
 import sys
 import tempfile
 from collections import Counter, deque
@@ -37,7 +45,16 @@ from toolkit.clean.dedup import Deduper, signature
 from toolkit.clean.metadata import LanguageDetector, host_of
 from toolkit.clean.normalize import split_lines
 from toolkit.clean.profile import Profiles, load_profiles
-from toolkit.clean.readers import InputFile, RawDoc, Reject, expand_inputs, read_file, sniff
+from toolkit.clean.readers import (
+    InputFile,
+    RawDoc,
+    RawLine,
+    Reject,
+    expand_inputs,
+    parse_line,
+    read_file,
+    sniff,
+)
 from toolkit.clean.repeated import RepeatedLines
 from toolkit.clean.writers import JsonlWriter, article_writer, output_format, write_json
 from toolkit.errors import InputError, ToolkitError
@@ -100,11 +117,14 @@ def _work(item: RawDoc | Reject) -> CleanArticle | Reject:
     return process(item, _WORKER)
 
 
-def _work_chunk(items: list[RawDoc | Reject]) -> list[tuple[CleanArticle | Reject, Any]]:
-    """Clean a chunk; with ``_DEDUP``, each kept article's MinHash values too (computed here
-    rather than in the parent, which checks them in input order)."""
+def _work_chunk(
+    items: list[RawDoc | Reject] | bytes,
+) -> list[tuple[CleanArticle | Reject, Any]]:
+    """Clean a chunk (a list, or one pickled by the first pass); with ``_DEDUP``, each kept
+    article's MinHash values too (computed here rather than in the parent, which checks them
+    in input order)."""
     out = []
-    for item in items:
+    for item in _unpack(items):
         result = _work(item)
         values = None
         if _DEDUP is not None and isinstance(result, CleanArticle):
@@ -113,24 +133,40 @@ def _work_chunk(items: list[RawDoc | Reject]) -> list[tuple[CleanArticle | Rejec
     return out
 
 
+def _unpack(chunk: list[RawDoc | Reject] | bytes) -> list[RawDoc | Reject]:
+    return pickle.loads(chunk) if isinstance(chunk, bytes) else chunk
+
+
 def _pool(options: CleanOptions, repeated: dict[str, frozenset[str]], sign: bool = False) -> Any:
     methods = multiprocessing.get_all_start_methods()
     mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     return mp.Pool(options.workers, _init_worker, (options, repeated, sign))
 
 
-def _ordered(pool: Any, func: Any, items: Iterable[Any], workers: int) -> Iterator[Any]:
-    """``func`` over chunks of ``items`` in ``pool``, results in input order, at most
-    ``WINDOW * workers`` chunks in flight (memory stays flat; workers keep busy while the
-    caller handles earlier results)."""
+def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
     it = iter(items)
+    while chunk := list(islice(it, CHUNK)):
+        yield chunk
+
+
+def _ordered_chunks(pool: Any, func: Any, chunks: Iterable[Any], workers: int) -> Iterator[Any]:
+    """``func`` of each chunk in ``pool``, results in input order, at most ``WINDOW * workers``
+    chunks in flight (memory stays flat; workers keep busy while the caller handles earlier
+    results)."""
+    it = iter(chunks)
     pending: deque[Any] = deque()
     while True:
-        while len(pending) < WINDOW * workers and (chunk := list(islice(it, CHUNK))):
+        while len(pending) < WINDOW * workers and (chunk := next(it, None)) is not None:
             pending.append(pool.apply_async(func, (chunk,)))
         if not pending:
             return
-        yield from pending.popleft().get()
+        yield pending.popleft().get()
+
+
+def _ordered(pool: Any, func: Any, items: Iterable[Any], workers: int) -> Iterator[Any]:
+    """:func:`_ordered_chunks` over chunks of ``CHUNK`` items, results item by item."""
+    for results in _ordered_chunks(pool, func, _chunks(items), workers):
+        yield from results
 
 
 def clean_stream(
@@ -148,15 +184,21 @@ def _clean_signed(
     options: CleanOptions,
     repeated: dict[str, frozenset[str]],
     sign: bool,
+    chunks: Iterable[list[RawDoc | Reject] | bytes] | None = None,
 ) -> Iterator[tuple[CleanArticle | Reject, Any]]:
-    """(result, MinHash values or None) per item, in order; values only from workers."""
+    """(result, MinHash values or None) per item, in order; values only from workers.
+    ``chunks``, when given, replaces ``items``: the first pass's pickled chunks."""
+    if chunks is None:
+        chunks = _chunks(items)
     if options.workers <= 1:
         ctx = Context(options, repeated)
-        for item in items:
-            yield process(item, ctx), None
+        for chunk in chunks:
+            for item in _unpack(chunk):
+                yield process(item, ctx), None
         return
     with _pool(options, repeated, sign) as pool:
-        yield from _ordered(pool, _work_chunk, items, options.workers)
+        for results in _ordered_chunks(pool, _work_chunk, chunks, options.workers):
+            yield from results
 
 
 def _page_keys(item: RawDoc, profiles: Profiles) -> tuple[str, list[str]]:
@@ -167,34 +209,75 @@ def _page_keys(item: RawDoc, profiles: Profiles) -> tuple[str, list[str]]:
     return site_key(item, profile, host, lines), lines
 
 
-def _keys_chunk(items: list[RawDoc]) -> list[tuple[str, set[str]]]:
+def prepare(item: RawDoc | Reject, profiles: Profiles) -> tuple[str, set[str]] | None:
+    """First pass over one item: for a text page, its normalised lines and profile (kept on
+    the item for the cleaning pass, ``RawDoc.prepared``) and its (site key, line keys) for the
+    repeated-line table; None for anything else."""
+    if isinstance(item, Reject) or item.text is None:
+        return None
+    lines = split_lines(item.text)
+    host = host_of(item.url)
+    profile = profiles.by_source(item.source) or profiles.match(host, "\n".join(lines))
+    item.prepared = (lines, profile.source if profile else None)
+    return site_key(item, profile, host, lines), RepeatedLines.keys(lines)
+
+
+def _prepare_chunk(
+    chunk: list[RawDoc | Reject | RawLine],
+) -> tuple[bytes, list[tuple[str, set[str]]]]:
+    """:func:`prepare` over a chunk in a worker (JSON lines decoded here): the chunk pickled
+    for the cleaning pass, and the pages' keys."""
     assert _WORKER is not None
-    out = []
-    for item in items:
-        key, lines = _page_keys(item, _WORKER.profiles)
-        out.append((key, RepeatedLines.keys(lines)))
-    return out
+    items = [parse_line(item) if isinstance(item, RawLine) else item for item in chunk]
+    keys = [k for item in items if (k := prepare(item, _WORKER.profiles)) is not None]
+    return pickle.dumps(items, pickle.HIGHEST_PROTOCOL), keys
 
 
 def learn_repeated(files: list[InputFile], options: CleanOptions) -> dict[str, frozenset[str]]:
-    """First pass: the repeated-line table of every source (text inputs only; HTML is skipped).
-    With ``options.workers`` > 1 the pages are read here and split in the workers."""
+    """First pass: the repeated-line table of every source (text inputs only; HTML is skipped)."""
+    return _first_pass(files, options, None)
+
+
+_LENGTH = struct.Struct("<Q")
+
+
+def _first_pass(
+    files: list[InputFile], options: CleanOptions, spool: BinaryIO | None
+) -> dict[str, frozenset[str]]:
+    """The repeated-line table; with ``spool``, every item read (prepared, see
+    :func:`prepare`) written to it in pickled chunks, for :func:`_replay`. With
+    ``options.workers`` > 1 the items are read here and prepared in the workers."""
     seen = RepeatedLines(options.repeated_min_docs, options.repeated_min_share)
-    pages = (
-        item
-        for item in chain.from_iterable(read_file(f) for f in files)
-        if not isinstance(item, Reject) and item.text is not None
-    )
-    if options.workers <= 1:
+    lazy = options.workers > 1  # JSON lines decoded in the workers
+    items = chain.from_iterable(read_file(f, lazy) for f in files)
+
+    def keep(blob: bytes) -> None:
+        if spool is not None:
+            spool.write(_LENGTH.pack(len(blob)))
+            spool.write(blob)
+
+    if not lazy:
         profiles = load_profiles(options.profile_dirs)
-        for item in pages:
-            key, lines = _page_keys(item, profiles)
-            seen.add(key, lines)
+        for chunk in _chunks(items):
+            for item in chunk:
+                if (k := prepare(item, profiles)) is not None:
+                    seen.add_keys(*k)
+            if spool is not None:
+                keep(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
         return seen.table()
     with _pool(options, {}) as pool:
-        for key, keys in _ordered(pool, _keys_chunk, pages, options.workers):
-            seen.add_keys(key, keys)
+        for blob, keys in _ordered_chunks(pool, _prepare_chunk, _chunks(items), options.workers):
+            keep(blob)
+            for k in keys:
+                seen.add_keys(*k)
     return seen.table()
+
+
+def _replay(path: Path) -> Iterator[bytes]:
+    """The chunks :func:`_first_pass` spooled, in order."""
+    with path.open("rb") as fh:
+        while head := fh.read(_LENGTH.size):
+            yield fh.read(_LENGTH.unpack(head)[0])
 
 
 def _spool_stdin(files: list[InputFile], stdin: BinaryIO | None, tmpdir: str) -> list[InputFile]:
@@ -242,10 +325,17 @@ def clean_files(
         sink = _Sink(stats, output, reject_path, eager_rejects=rejects is not None)
         ok = False
         try:
-            repeated = learn_repeated(files, options) if options.repeated_min_docs > 0 else {}
+            repeated: dict[str, frozenset[str]] = {}
+            chunks = None
+            if options.repeated_min_docs > 0:  # the pages, read and normalised once
+                spool = Path(tmpdir) / "pages.spool"
+                with spool.open("wb") as fh:
+                    repeated = _first_pass(files, options, fh)
+                chunks = _replay(spool)
             items = chain.from_iterable(read_file(f) for f in files)
             dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
-            for result, values in _clean_signed(items, options, repeated, sign=True):
+            signed = _clean_signed(items, options, repeated, sign=True, chunks=chunks)
+            for result, values in signed:
                 sink.put(_mark_duplicate(result, dedup, options, stats, values))
             ok = True
         finally:

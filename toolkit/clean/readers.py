@@ -50,6 +50,9 @@ class RawDoc:
     author: str | None = None
     language: str | None = None
     source_id: str | None = None
+    # set by the pipeline's first pass on text pages: (normalised lines, profile source or
+    # None), so the cleaning pass does not normalise and match the page again
+    prepared: tuple[list[str], str | None] | None = None
 
 
 @dataclass(slots=True)
@@ -103,13 +106,24 @@ def sniff(head: bytes) -> str:
     return {b"{": "jsonl", b"[": "json", b"<": "html"}.get(first, "txt")
 
 
-def read_file(f: InputFile) -> Iterator[RawDoc | Reject]:
-    """Yield every record of one input file."""
+@dataclass(slots=True)
+class RawLine:
+    """A line of a JSON lines file, read but not decoded: :func:`parse_line` makes it a
+    :class:`RawDoc` or :class:`Reject` (in a worker, so the reading process only reads)."""
+
+    name: str
+    lineno: int
+    base: int  # byte offset of the line in the file
+    data: bytes
+
+
+def read_file(f: InputFile, lazy: bool = False) -> Iterator[RawDoc | Reject | RawLine]:
+    """Yield every record of one input file; with ``lazy``, JSON lines as :class:`RawLine`."""
     try:
         if f.kind in ("txt", "html"):
             yield _read_page(f)
         elif f.kind == "jsonl":
-            yield from _read_jsonl(f)
+            yield from _read_jsonl(f, lazy)
         elif f.kind == "json":
             yield from _read_json(f)
         elif f.kind == "csv":
@@ -143,27 +157,32 @@ def _read_page(f: InputFile) -> RawDoc | Reject:
     return RawDoc(f.name, _sha(data), text=text)
 
 
-def _read_jsonl(f: InputFile) -> Iterator[RawDoc | Reject]:
+def _read_jsonl(f: InputFile, lazy: bool = False) -> Iterator[RawDoc | Reject | RawLine]:
     offset = 0
     with f.path.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
-            origin, base = f"{f.name}:{lineno}", offset
+            base = offset
             offset += len(raw)
             if not raw.strip():
                 continue
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                detail = f"{_undecodable(f.name, exc, base)} (line {lineno})"
-                yield Reject(origin, "undecodable", detail)
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                detail = f"{origin}: malformed JSON ({exc}); fix or remove the line"
-                yield Reject(origin, "malformed_json", detail, {"raw": line.rstrip("\n")})
-                continue
-            yield record(obj, origin)
+            line = RawLine(f.name, lineno, base, raw)
+            yield line if lazy else parse_line(line)
+
+
+def parse_line(item: RawLine) -> RawDoc | Reject:
+    """The record of one JSON line (see :class:`RawLine`)."""
+    origin = f"{item.name}:{item.lineno}"
+    try:
+        line = item.data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        detail = f"{_undecodable(item.name, exc, item.base)} (line {item.lineno})"
+        return Reject(origin, "undecodable", detail)
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        detail = f"{origin}: malformed JSON ({exc}); fix or remove the line"
+        return Reject(origin, "malformed_json", detail, {"raw": line.rstrip("\n")})
+    return record(obj, origin)
 
 
 def _read_json(f: InputFile) -> Iterator[RawDoc | Reject]:

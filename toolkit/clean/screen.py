@@ -17,6 +17,7 @@ a text without it is not searched. The answer is always the one the regex gives:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 try:
@@ -55,7 +56,9 @@ def _clauses(items: Iterable) -> list[tuple[str, ...]]:
             run.append(chr(av))
             continue
         flush()
-        if op is _sre.SUBPATTERN:
+        if op is _sre.IN and (chars := _symbols(av)):
+            out.append(chars)  # one of these punctuation marks or symbols: "[>›»|]"
+        elif op is _sre.SUBPATTERN:
             out += _clauses(av[-1].data)
         elif op in _REPEATS and av[0] >= 1:
             out += _clauses(av[2].data)
@@ -67,6 +70,22 @@ def _clauses(items: Iterable) -> list[tuple[str, ...]]:
                 out.append(tuple(text for clause in best for text in clause))  # type: ignore[union-attr]
     flush()
     return out
+
+
+def _symbols(items: list) -> tuple[str, ...] | None:
+    """The characters of a class made only of punctuation and symbols, listed one by one
+    (``[>›»|]``), or None. Case does not apply to them: ``lower()`` leaves them alone and
+    makes none of them from another character, so a text has one exactly when its
+    :func:`fold` has."""
+    chars = []
+    for op, av in items:
+        if op is not _sre.LITERAL:
+            return None
+        ch = chr(av)
+        if not unicodedata.category(ch).startswith(("P", "S")) or ch.lower() != ch:
+            return None
+        chars.append(ch)
+    return tuple(chars) or None
 
 
 def _usable(clause: tuple[str, ...]) -> bool:
@@ -128,15 +147,16 @@ class FirstMatch:
     what a reference means).
     """
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "starts")
 
     def __init__(self, items: list[tuple[str, list[str]]], flags: int = 0) -> None:
         every = "|".join(src for _, srcs in items for src in srcs)
         refers = re.search(r"\\[1-9]|\(\?P[=<]|\(\?\(|\(\?<\w", every)
-        self.items: list[tuple[str, list[re.Pattern[str]], list]] = []
+        self.items: list[tuple[str, list[tuple[re.Pattern[str], bool]], list]] = []
+        starts = []  # the anchored sources of every name
         for name, srcs in items:
             if refers:
-                self.items.append((name, [re.compile("|".join(srcs), flags)], []))
+                self.items.append((name, [(re.compile("|".join(srcs), flags), False)], []))
                 continue
             anchored, other, screened = [], [], []
             for src in srcs:
@@ -146,14 +166,23 @@ class FirstMatch:
                     screened.append((need, re.compile(src, flags)))
                 else:
                     other.append(src)
-            joined = [re.compile("|".join(group), flags) for group in (anchored, other) if group]
+            starts += anchored
+            joined = [
+                (re.compile("|".join(group), flags), group is anchored)
+                for group in (anchored, other)
+                if group
+            ]
             self.items.append((name, joined, screened))
+        # all of them at once: when it fails at the start of a text (the usual case), so does
+        # each of them, and they are not tried one name after the other
+        self.starts = re.compile("|".join(starts), flags) if starts else None
 
     def first(self, text: str, low: str | None) -> str | None:
         """``low`` is :func:`fold` of ``text``."""
+        skip = self.starts is not None and not self.starts.search(text)
         for name, joined, screened in self.items:
-            for pattern in joined:
-                if pattern.search(text):
+            for pattern, anchored in joined:
+                if not (anchored and skip) and pattern.search(text):
                     return name
             for clauses, pattern in screened:
                 if low is not None:  # possible(clauses, low), inlined: called very often
