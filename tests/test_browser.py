@@ -26,6 +26,7 @@ from toolkit.schema import assign_hotkeys, load_schema
 
 try:
     from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 except ImportError:  # pragma: no cover - depends on the environment
     sync_playwright = None
 
@@ -161,21 +162,31 @@ def label_span(page: Page, label: str, needle: str, occurrence: int = 1) -> None
     of the previous span when the next key follows quickly: real drags are used.)"""
     group = SCHEMA.label_group(label)
     assert group is not None
-    page.keyboard.press(KEYS[(group.name, label)])
-    page.wait_for_selector(f".lsf-label_selected:has-text('{label}')")
+    selected = f".lsf-label_selected:has-text('{label}')"
     before = page.locator(f".htx-highlight[data-label$=':{label}']").count()
     points = page.evaluate(_DRAG_JS, [needle, occurrence])
     assert points, f"{needle!r} (occurrence {occurrence}) is not in the text"
     x1, y1, x2, y2 = points
-    page.mouse.move(x1, y1)
-    page.mouse.down()
-    page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2)
-    page.mouse.move(x2, y2)
-    page.mouse.up()
-    page.wait_for_function(
-        "([l, n]) => document.querySelectorAll(`.htx-highlight[data-label$=':${l}']`).length > n",
-        arg=[label, before],
-    )
+    for attempt in range(3):  # a drag that lands while the editor re-renders (a busy machine)
+        if not page.locator(selected).count():  # is lost: the label stays selected, drag again
+            page.keyboard.press(KEYS[(group.name, label)])
+            page.wait_for_selector(selected)
+        page.mouse.move(x1, y1)
+        page.mouse.down()
+        page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2)
+        page.mouse.move(x2, y2)
+        page.mouse.up()
+        try:
+            page.wait_for_function(
+                "([l, n]) => "
+                "document.querySelectorAll(`.htx-highlight[data-label$=':${l}']`).length > n",
+                arg=[label, before],
+                timeout=10_000,
+            )
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
     page.wait_for_function("() => !document.querySelector('.lsf-label_selected')")  # released
 
 
@@ -254,6 +265,7 @@ def _annotate(
     during = page.locator(".lsf-modal-ls_visible").filter(has_text="Hotkeys")
     seen["instructions_during"] = during.inner_text()
     during.get_by_role("button", name="Close modal").click()
+    during.wait_for(state="hidden")
 
     label_span(page, "PER", "Elon Musk")
     select_region(page, "Elon Musk", "PER")
