@@ -153,6 +153,11 @@ def bench_pull(cfg: dict, work: Path, data_dir: Path, run: int) -> dict:
             entry["ls_conll"] = run_stage(
                 "ls_converter", {"export": str(export), "format": "CONLL2003"}
             )
+        if n == cfg["tasks"][0]:  # pull --workers 2 on the first size
+            entry["w2"] = run_stage(
+                "pull",
+                {"export": str(export), "exports_dir": str(work / f"exports-{n}-w2"), "workers": 2},
+            )
         out["sizes"][str(n)] = entry
         out["version"] = res["version"]
     return out
@@ -255,6 +260,18 @@ def summarise(runs: list[dict], cfg: dict) -> dict:
                 "toolkit_base_rss_mb": median(pick(f"{k}.toolkit.base_rss_mb")),
                 "floor_peak_rss_mb": median(pick(f"{k}.floor.peak_rss_mb")),
             }
+            if pick(f"{k}.w2.wall"):
+                entry["w2_s"] = median(pick(f"{k}.w2.wall"))
+                entry["w2_speedup"] = median(ratio(f"{k}.toolkit.wall", f"{k}.w2.wall"))
+                entry["w2_ratio_to_floor"] = median(ratio(f"{k}.w2.wall", f"{k}.floor.wall"))
+                entry["w2_peak_rss_mb"] = median(pick(f"{k}.w2.peak_rss_mb"))
+                entry["w2_worker_peak_rss_mb"] = median(pick(f"{k}.w2.children_peak_rss_mb"))
+                entry["w2_same_content"] = all(
+                    r["pull"]["sizes"][str(n)]["w2"]["content_sha256"]
+                    == r["pull"]["sizes"][str(n)]["toolkit"]["content_sha256"]
+                    for r in runs
+                    if "pull" in r
+                )
             if pick(f"{k}.ls_json_min.wall"):
                 entry["ls_json_min_s"] = median(pick(f"{k}.ls_json_min.wall"))
                 entry["ls_conll_s"] = median(pick(f"{k}.ls_conll.wall"))
@@ -375,6 +392,16 @@ def render(scale: str, result: dict) -> str:
                 f"{'s' if 'ls_json_min_s' in p else ''} | {p.get('ls_conll_s', '')} "
                 f"{'s' if 'ls_conll_s' in p else ''} |"
             )
+        for n, p in s["pull"].items():
+            if "w2_s" in p:
+                out += [
+                    "",
+                    f"`--workers 2` at {int(n):,} tasks: {p['w2_s']} s, speed-up "
+                    f"**{p['w2_speedup']:.2f}x** on 2 CPUs, **{p['w2_ratio_to_floor']:.1f}x** the "
+                    f"floor; peak RSS parent {p['w2_peak_rss_mb']} MB, each worker "
+                    f"{p['w2_worker_peak_rss_mb']} MB. Content hash equal to the 1-process "
+                    f"version's: {'yes' if p['w2_same_content'] else '**NO**'}.",
+                ]
         sizes = sorted(s["pull"], key=int)
         if len(sizes) >= 2:
             a, b = s["pull"][sizes[0]], s["pull"][sizes[-1]]

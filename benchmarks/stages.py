@@ -190,6 +190,7 @@ def pull(args: dict) -> Callable[[], dict]:
             exports_dir=exports,
             source=source,
             pseudonymize=Pseudonymizer(b"benchmark-key"),
+            workers=args.get("workers", 1),
         )
         return {
             "version": str(result.path),
@@ -198,6 +199,9 @@ def pull(args: dict) -> Callable[[], dict]:
             "annotations": pulled.stats.annotations,
             "quarantined": pulled.stats.problems,
             "export_mb": round(export.stat().st_size / 2**20, 1),
+            "content_sha256": json.loads((result.path / "manifest.json").read_text())[
+                "content_sha256"
+            ],
         }
 
     return call

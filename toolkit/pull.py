@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.annotations import Problem, annotation_problem, parse_annotation, task_problem
 from toolkit.dataset.features import annotation_features
@@ -26,6 +26,9 @@ from toolkit.labelstudio.client import safe_url
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.resolve import resolve
 from toolkit.schema import Schema
+
+if TYPE_CHECKING:
+    from toolkit.dataset.writer import EncodedRow
 
 
 @dataclass(slots=True)
@@ -69,6 +72,8 @@ class TaskRows:
     annotation_rows: list[dict]
     token_row: dict | None
     prediction: dict | None
+    # from a worker: the rows already encoded, per config (then token_row is None)
+    encoded: dict[str, list[EncodedRow]] | None = None
 
 
 @dataclass(slots=True)
@@ -151,70 +156,197 @@ def iter_task_rows(
     Counts go into ``stats``; every unusable task, annotation or result item goes to
     ``report``. Tasks without annotations are counted and yield nothing.
     """
-    from toolkit.dataset.rows import article_columns
-    from toolkit.dataset.tokens import token_row
+    for task, problem in _screened(tasks, stats):
+        if problem is not None:
+            _report(stats, report, problem)
+            continue
+        rows = task_rows(schema, task, pseudonymize, stats, report, policy, match)
+        if rows is not None:
+            yield rows
 
+
+def _screened(tasks: Iterable[dict], stats: BuildStats) -> Iterator[tuple[dict, Problem | None]]:
+    """Each task with the problem that makes it unusable as a whole (its shape, or an id seen
+    before in the export), counted in ``stats.tasks``."""
     seen_ids: set = set()
     for task in tasks:
         stats.tasks += 1
         task_id = task.get("id")
         shape = task_problem(task)
         if shape is not None:
-            _report(stats, report, Problem(task_id, None, None, shape))
+            yield task, Problem(task_id, None, None, shape)
             continue
         if task_id in seen_ids:
-            _report(
-                stats, report, Problem(task_id, None, None, "task id appears twice in the export")
-            )
+            yield task, Problem(task_id, None, None, "task id appears twice in the export")
             continue
         seen_ids.add(task_id)
-        raw_annotations = task.get("annotations") or []
-        if not isinstance(raw_annotations, list) or not raw_annotations:
-            stats.tasks_without_annotations += 1
+        yield task, None
+
+
+def task_rows(
+    schema: Schema,
+    task: dict,
+    pseudonymize: Pseudonymizer,
+    stats: BuildStats,
+    report: Callable[[Problem], None],
+    policy: str = "auto",
+    match: str = "exact",
+) -> TaskRows | None:
+    """The rows of one task whose shape and id were checked (:func:`iter_task_rows`); None
+    for a task without annotations."""
+    from toolkit.dataset.rows import article_columns
+    from toolkit.dataset.tokens import token_row
+
+    task_id = task.get("id")
+    raw_annotations = task.get("annotations") or []
+    if not isinstance(raw_annotations, list) or not raw_annotations:
+        stats.tasks_without_annotations += 1
+        return None
+    prediction, model_versions = _prediction(schema, task)
+    parsed = []
+    annotation_rows = []
+    problems: list[Problem] = []
+    for raw in raw_annotations:
+        if not isinstance(raw, dict):
+            problems.append(Problem(task_id, None, None, "annotation is not an object"))
             continue
-        prediction, model_versions = _prediction(schema, task)
-        parsed = []
-        annotation_rows = []
+        shape = annotation_problem(raw)
+        if shape is not None:
+            aid = raw.get("id") if type(raw.get("id")) is int else None
+            problems.append(Problem(task_id, aid, None, shape))
+            continue
+        ann = parse_annotation(schema, task, raw, pseudonymize(raw.get("completed_by")), problems)
+        if ann.prediction_model_version is None and raw.get("parent_prediction"):
+            ann.prediction_model_version = model_versions.get(raw["parent_prediction"])
+        parsed.append(ann)
+        stats.annotations += 1
+        stats.skipped += ann.skipped
+        stats.spans_repaired += ann.repairs
+        annotation_rows.append(annotation_row(schema, task, ann))
+    for problem in problems:
+        if not isinstance(problem.item, (dict, list, str)):
+            problem.item = None
+        _report(stats, report, problem)
+    article = article_columns(schema, task.get("data") or {})
+    split_key = str(article.get("dup_group") or article["id"])
+    resolved = resolve(parsed, policy, match=match)
+    if resolved is None:
+        stats.tasks_unresolved += 1
+        return TaskRows(task_id, split_key, None, annotation_rows, None, prediction)
+    row = resolved_row(schema, task, resolved, n_skipped=sum(a.skipped for a in parsed))
+    tokens = token_row(schema, row, stats.tokens)
+    stats.spans_kept += len(resolved.spans)
+    stats.needs_review += len(resolved.needs_review)
+    for span in resolved.spans:
+        stats.labels[span.group][span.label] += 1
+    for name, value in resolved.document.items():
+        stats.labels[name][value] += 1
+    return TaskRows(task_id, split_key, row, annotation_rows, tokens, prediction)
+
+
+CHUNK_TASKS = 128  # tasks per chunk sent to a worker (pull --workers)
+_WORKER: tuple | None = None  # (schema, pseudonymize, policy, match, encoders), in a worker
+
+
+def iter_task_rows_parallel(
+    schema: Schema,
+    tasks: Iterator[dict],
+    pseudonymize: Pseudonymizer,
+    stats: BuildStats,
+    report: Callable[[Problem], None],
+    policy: str,
+    match: str,
+    features: dict[str, Any],
+    workers: int,
+) -> Iterator[TaskRows]:
+    """:func:`iter_task_rows` in ``workers`` processes: the same rows, counts and reports in
+    the same order. The parent reads the export, checks task shapes and ids and reports; the
+    workers validate, resolve, shape, encode (:func:`~toolkit.dataset.writer.encode_rows`)
+    and hash the rows, so what comes back is Arrow tables rather than Python objects."""
+    from toolkit.dataset.encode import RowEncoder
+    from toolkit.parallel import chunked, ordered_results, start_pool
+
+    encoders = {config: RowEncoder(f) for config, f in features.items()}
+    parent_problems: deque[list[Problem | None]] = deque()
+
+    def chunks() -> Iterator[list[dict | None]]:
+        for chunk in chunked(_screened(tasks, stats), CHUNK_TASKS):
+            parent_problems.append([problem for _, problem in chunk])
+            yield [None if problem is not None else task for task, problem in chunk]
+
+    initargs = (schema, pseudonymize, policy, match, encoders)
+    with start_pool(workers, _init_pull_worker, initargs) as pool:
+        for chunk_stats, results in ordered_results(pool, _pull_chunk, chunks(), workers):
+            merge_stats(stats, chunk_stats)
+            for problem, result in zip(parent_problems.popleft(), results, strict=True):
+                if problem is not None:
+                    _report(stats, report, problem)
+                    continue
+                task_problems, rows = result
+                for task_problem_ in task_problems:
+                    report(task_problem_)  # counted in the worker's stats
+                if rows is not None:
+                    yield rows
+
+
+def _init_pull_worker(*state: Any) -> None:
+    global _WORKER
+    _WORKER = state
+
+
+def _pull_chunk(
+    tasks: list[dict | None],
+) -> tuple[BuildStats, list[tuple[list[Problem], TaskRows | None] | None]]:
+    """In a worker: the rows of a chunk of tasks (None: a task the parent rejected), with
+    every config's rows encoded at once."""
+    from toolkit.dataset.writer import encode_rows
+
+    assert _WORKER is not None
+    schema, pseudonymize, policy, match, encoders = _WORKER
+    stats = new_stats(schema)
+    results: list[tuple[list[Problem], TaskRows | None] | None] = []
+    for task in tasks:
+        if task is None:
+            results.append(None)
+            continue
         problems: list[Problem] = []
-        for raw in raw_annotations:
-            if not isinstance(raw, dict):
-                problems.append(Problem(task_id, None, None, "annotation is not an object"))
-                continue
-            shape = annotation_problem(raw)
-            if shape is not None:
-                aid = raw.get("id") if type(raw.get("id")) is int else None
-                problems.append(Problem(task_id, aid, None, shape))
-                continue
-            ann = parse_annotation(
-                schema, task, raw, pseudonymize(raw.get("completed_by")), problems
-            )
-            if ann.prediction_model_version is None and raw.get("parent_prediction"):
-                ann.prediction_model_version = model_versions.get(raw["parent_prediction"])
-            parsed.append(ann)
-            stats.annotations += 1
-            stats.skipped += ann.skipped
-            stats.spans_repaired += ann.repairs
-            annotation_rows.append(annotation_row(schema, task, ann))
-        for problem in problems:
-            if not isinstance(problem.item, (dict, list, str)):
-                problem.item = None
-            _report(stats, report, problem)
-        article = article_columns(schema, task.get("data") or {})
-        split_key = str(article.get("dup_group") or article["id"])
-        resolved = resolve(parsed, policy, match=match)
-        if resolved is None:
-            stats.tasks_unresolved += 1
-            yield TaskRows(task_id, split_key, None, annotation_rows, None, prediction)
-            continue
-        row = resolved_row(schema, task, resolved, n_skipped=sum(a.skipped for a in parsed))
-        tokens = token_row(schema, row, stats.tokens)
-        stats.spans_kept += len(resolved.spans)
-        stats.needs_review += len(resolved.needs_review)
-        for span in resolved.spans:
-            stats.labels[span.group][span.label] += 1
-        for name, value in resolved.document.items():
-            stats.labels[name][value] += 1
-        yield TaskRows(task_id, split_key, row, annotation_rows, tokens, prediction)
+        rows = task_rows(schema, task, pseudonymize, stats, problems.append, policy, match)
+        results.append((problems, rows))
+    made = [r[1] for r in results if r is not None and r[1] is not None]
+    parts: dict[str, list[tuple[TaskRows, dict]]] = {c: [] for c in encoders}
+    for rows in made:
+        rows.encoded = {c: [] for c in encoders}
+        if rows.row is not None:
+            parts["default"].append((rows, rows.row))
+            parts["tokens"].append((rows, rows.token_row))
+        parts["annotations"] += [(rows, annotation) for annotation in rows.annotation_rows]
+        rows.token_row = None  # sent back encoded only
+    first = made[0].task_id if made else None
+    for config, owned in parts.items():
+        where = f"config {config!r}, the chunk of tasks from task {first}"
+        encoded = encode_rows(encoders[config], [row for _, row in owned], where)
+        for (rows, _), one in zip(owned, encoded, strict=True):
+            rows.encoded[config].append(one)
+    return stats, results
+
+
+def merge_stats(into: BuildStats, other: BuildStats) -> None:
+    """Add ``other``'s counts to ``into`` (label order: first seen in ``into``, then ``other``)."""
+    for name in (
+        "tasks",
+        "tasks_without_annotations",
+        "tasks_unresolved",
+        "annotations",
+        "skipped",
+        "spans_kept",
+        "spans_repaired",
+        "problems",
+        "needs_review",
+    ):
+        setattr(into, name, getattr(into, name) + getattr(other, name))
+    for field_name, counts in other.labels.items():
+        into.labels.setdefault(field_name, Counter()).update(counts)
+    into.tokens.update(other.tokens)
 
 
 def _report(stats: BuildStats, report: Callable[[Problem], None], problem: Problem) -> None:
@@ -256,9 +388,11 @@ def pull_to_version(
     match: str = "exact",
     version: str | None = None,
     split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    workers: int = 1,
 ) -> tuple[Any, Pulled]:
     """Build a dataset version from an export file, streamed task by task into the version's
-    Parquet files. Returns (write result, what was pulled).
+    Parquet files. Returns (write result, what was pulled). ``workers`` > 1: tasks are
+    validated, shaped and encoded in that many processes (the same version).
 
     Memory holds one batch of rows per config and split, the agreement counts and a digest
     per row for the changelog, never the export or the rows.
@@ -289,6 +423,11 @@ def pull_to_version(
             quarantine.write(_jsonl(problem.to_dict()))
 
         def emit(split: str, rows: TaskRows) -> None:
+            if rows.encoded is not None:
+                for config, encoded in rows.encoded.items():
+                    for one in encoded:
+                        writer.add_encoded(config, split, one)
+                return
             if rows.row is not None:
                 writer.add("default", split, rows.row)
                 writer.add("tokens", split, rows.token_row)
@@ -297,7 +436,15 @@ def pull_to_version(
 
         with quarantine:
             tasks = iter_export(export_path)
-            for rows in iter_task_rows(schema, tasks, pseudonymize, stats, report, policy, match):
+            if workers > 1:
+                task_rows_ = iter_task_rows_parallel(
+                    schema, tasks, pseudonymize, stats, report, policy, match, features, workers
+                )
+            else:
+                task_rows_ = iter_task_rows(
+                    schema, tasks, pseudonymize, stats, report, policy, match
+                )
+            for rows in task_rows_:
                 agreement.add(rows)
                 if rows.row is not None:
                     changes.add(rows.row)

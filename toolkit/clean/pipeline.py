@@ -21,16 +21,15 @@ and the parent only moves bytes, checks duplicates and writes.
 
 from __future__ import annotations
 
-import multiprocessing
 import pickle
 import shutil
 import struct
 import sys
 import tempfile
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -58,6 +57,7 @@ from toolkit.clean.readers import (
 from toolkit.clean.repeated import RepeatedLines
 from toolkit.clean.writers import JsonlWriter, article_writer, output_format, write_json
 from toolkit.errors import InputError, ToolkitError
+from toolkit.parallel import chunked, ordered_results, start_pool
 
 
 @dataclass
@@ -101,7 +101,6 @@ class CleanStats:
 _WORKER: Context | None = None  # the per-process context of a worker
 _DEDUP: tuple[int, int] | None = None  # (num_perm, shingle_size) when workers sign articles
 CHUNK = 16  # items per task sent to a worker
-WINDOW = 4  # tasks in flight per worker: bounded memory, and the parent never waits idle
 
 
 def _init_worker(
@@ -138,34 +137,17 @@ def _unpack(chunk: list[RawDoc | Reject] | bytes) -> list[RawDoc | Reject]:
 
 
 def _pool(options: CleanOptions, repeated: dict[str, frozenset[str]], sign: bool = False) -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return mp.Pool(options.workers, _init_worker, (options, repeated, sign))
+    return start_pool(options.workers, _init_worker, (options, repeated, sign))
 
 
 def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
-    it = iter(items)
-    while chunk := list(islice(it, CHUNK)):
-        yield chunk
-
-
-def _ordered_chunks(pool: Any, func: Any, chunks: Iterable[Any], workers: int) -> Iterator[Any]:
-    """``func`` of each chunk in ``pool``, results in input order, at most ``WINDOW * workers``
-    chunks in flight (memory stays flat; workers keep busy while the caller handles earlier
-    results)."""
-    it = iter(chunks)
-    pending: deque[Any] = deque()
-    while True:
-        while len(pending) < WINDOW * workers and (chunk := next(it, None)) is not None:
-            pending.append(pool.apply_async(func, (chunk,)))
-        if not pending:
-            return
-        yield pending.popleft().get()
+    return chunked(items, CHUNK)
 
 
 def _ordered(pool: Any, func: Any, items: Iterable[Any], workers: int) -> Iterator[Any]:
-    """:func:`_ordered_chunks` over chunks of ``CHUNK`` items, results item by item."""
-    for results in _ordered_chunks(pool, func, _chunks(items), workers):
+    """:func:`toolkit.parallel.ordered_results` over chunks of ``CHUNK`` items, results item
+    by item."""
+    for results in ordered_results(pool, func, _chunks(items), workers):
         yield from results
 
 
@@ -197,7 +179,7 @@ def _clean_signed(
                 yield process(item, ctx), None
         return
     with _pool(options, repeated, sign) as pool:
-        for results in _ordered_chunks(pool, _work_chunk, chunks, options.workers):
+        for results in ordered_results(pool, _work_chunk, chunks, options.workers):
             yield from results
 
 
@@ -266,7 +248,7 @@ def _first_pass(
                 keep(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
         return seen.table()
     with _pool(options, {}) as pool:
-        for blob, keys in _ordered_chunks(pool, _prepare_chunk, _chunks(items), options.workers):
+        for blob, keys in ordered_results(pool, _prepare_chunk, _chunks(items), options.workers):
             keep(blob)
             for k in keys:
                 seen.add_keys(*k)

@@ -63,6 +63,13 @@ def _no_force(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     "--splits", default="0.8,0.1,0.1", show_default=True, help="train,validation,test ratios."
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes validating and encoding tasks (the version is the same).",
+)
+@click.option(
     "--force",
     "--overwrite",
     is_flag=True,
@@ -82,6 +89,7 @@ def pull(
     policy: str,
     match: str,
     splits: str,
+    workers: int,
     exports_dir: Path,
     schema_path: Path,
     server: Any,
@@ -92,6 +100,7 @@ def pull(
     Example:
       toolkit pull --project "News demo" --dataset news-demo
       toolkit pull --from-file export.json --dataset news-demo --exports-dir exports
+      toolkit pull --from-file big-export.json --dataset news --workers 4
     """
     if bool(project_ref) == bool(export_file):
         raise click.UsageError("give exactly one of --project or --from-file")
@@ -105,6 +114,7 @@ def pull(
         match=match,
         version=version,
         split_ratios=_ratios(splits),
+        workers=workers,
     )
     loaded = load_schema(schema_path)
     if export_file:

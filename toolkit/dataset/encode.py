@@ -195,6 +195,14 @@ class ContentHash:
     def add_table(self, config: str, split: str, table: pa.Table | pa.RecordBatch) -> None:
         self.add_rows(config, split, hashable_rows(table))
 
+    def add_digests(self, config: str, split: str, digests: Iterable[int]) -> None:
+        """Add rows by their :func:`row_digest` of :func:`hashable_rows` (computed elsewhere,
+        e.g. in a worker process)."""
+        entry = self._sums.setdefault((config, split), [0, 0])
+        for digest in digests:
+            entry[0] = (entry[0] + digest) % _MOD
+            entry[1] += 1
+
     def hexdigest(self, features_hashes: Mapping[str, str], splits: Sequence[str]) -> str:
         h = hashlib.sha256(canonical(["content", 2]).encode() + b"\n")
         for config in sorted(features_hashes):

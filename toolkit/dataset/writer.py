@@ -25,11 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from toolkit.crashpoints import crashpoint
 from toolkit.dataset.card import CardInfo, render_card
-from toolkit.dataset.encode import ContentHash, RowEncoder
+from toolkit.dataset.encode import ContentHash, RowEncoder, hashable_rows, row_digest
 from toolkit.dataset.version import (
     CARD,
     DEFAULT_CONFIG,
@@ -56,6 +56,7 @@ from toolkit.errors import DatasetError
 
 if TYPE_CHECKING:
     import datasets
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
 BATCH_ROWS = 1000
@@ -139,6 +140,42 @@ def check_extra_files(
             content if isinstance(content, Path) else bytes(content)
         )
     return out
+
+
+class EncodedRow(NamedTuple):
+    """Row ``index`` of an encoded ``table``, with its content digest (:func:`encode_rows`)."""
+
+    table: pa.Table
+    index: int
+    digest: int
+
+
+def encode_rows(
+    encoder: RowEncoder, rows: Sequence[Mapping[str, Any]], where: str
+) -> list[EncodedRow]:
+    """Rows of one config (``encoder = RowEncoder(features)``) encoded into one Arrow table,
+    each with its content digest, for :meth:`VersionWriter.add_encoded`: the work of
+    :meth:`VersionWriter.add` that a worker process can do."""
+    if not rows:
+        return []
+    for i, row in enumerate(rows):
+        encoder.check(row, f"{where}, row {i}")
+    table = encoder.table(rows, where)
+    digests = [row_digest(row) for row in hashable_rows(table)]
+    return [EncodedRow(table, i, digest) for i, digest in enumerate(digests)]
+
+
+def _gather(rows: Sequence[EncodedRow]) -> pa.Table:
+    """One table of the given rows, in order (consecutive rows of a table taken at once)."""
+    import pyarrow as pa
+
+    parts, start = [], 0
+    for end in range(1, len(rows) + 1):
+        if end == len(rows) or rows[end].table is not rows[start].table:
+            indices = pa.array([r.index for r in rows[start:end]], type=pa.int64())
+            parts.append(rows[start].table.take(indices))
+            start = end
+    return pa.concat_tables(parts).combine_chunks()
 
 
 class VersionWriter:
@@ -225,6 +262,22 @@ class VersionWriter:
         if len(buffer) >= self._batch_rows[config]:
             self._flush(key)
 
+    def add_encoded(self, config: str, split: str, row: EncodedRow) -> None:
+        """Add one row already encoded by :func:`encode_rows` (e.g. in a worker process).
+        The version is the same as with :meth:`add` of the plain row; a split takes either
+        plain or encoded rows, not both."""
+        key = (config, split)
+        buffer = self._buffers.get(key)
+        if buffer is None or not isinstance(row, EncodedRow):
+            self.add(config, split, row)  # raises the same errors as add
+            return
+        if buffer and not isinstance(buffer[0], EncodedRow):
+            raise DatasetError(f"config {config!r}, split {split!r}: plain and encoded rows mixed")
+        buffer.append(row)
+        self.rows[config][split] += 1
+        if len(buffer) >= self._batch_rows[config]:
+            self._flush(key)
+
     def extra_file(self, rel: str) -> Path:
         """A path inside the new version for an extra file the caller writes itself (e.g. a
         report streamed as it is produced); it is checksummed and published with the rest."""
@@ -244,11 +297,15 @@ class VersionWriter:
             return
         config, split = key
         first = self.rows[config][split] - len(rows)
-        table = self._encoders[config].table(
-            rows, f"config {config!r}, split {split!r}, rows {first}-{first + len(rows) - 1}"
-        )
+        if isinstance(rows[0], EncodedRow):
+            table = _gather(rows)
+            self._hash.add_digests(config, split, [r.digest for r in rows])
+        else:
+            table = self._encoders[config].table(
+                rows, f"config {config!r}, split {split!r}, rows {first}-{first + len(rows) - 1}"
+            )
+            self._hash.add_table(config, split, table)
         self._buffers[key] = []
-        self._hash.add_table(config, split, table)
         writer = self._writers.get(key)
         if writer is None:
             rel = f"{_config_dir(config)}/{SHARD.format(split=split)}"
