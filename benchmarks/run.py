@@ -153,7 +153,7 @@ def bench_pull(cfg: dict, work: Path, data_dir: Path, run: int) -> dict:
             entry["ls_conll"] = run_stage(
                 "ls_converter", {"export": str(export), "format": "CONLL2003"}
             )
-        if n == cfg["tasks"][0]:  # pull --workers 2 on the first size
+        if n == cfg["tasks"][-1]:  # pull --workers 2 on the largest size
             entry["w2"] = run_stage(
                 "pull",
                 {"export": str(export), "exports_dir": str(work / f"exports-{n}-w2"), "workers": 2},

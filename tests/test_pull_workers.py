@@ -152,3 +152,34 @@ def test_a_worker_that_fails_stops_the_pull_and_leaves_nothing(export, tmp_path,
     with pytest.raises(RuntimeError, match=f"injected failure at task {victim}"):
         _pull(export, tmp_path / "exports", 2)
     assert not list((tmp_path / "exports" / "news").glob("*")), "left files"
+
+
+def test_ctrl_c_stops_a_pull_with_workers_without_tracebacks(tmp_path):
+    """Ctrl-C reaches the whole process group: one "Interrupted." line, exit 130, no worker
+    traceback, no worker left running, and no version."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    export = tmp_path / "big.json"
+    synth.write_export(export, 3000, seed=7, schema_tag=schema_tag(SCHEMA))
+    exports = tmp_path / "exports"
+    env = {**os.environ, "TOOLKIT_PSEUDONYM_KEY": "k", "XDG_DATA_HOME": str(tmp_path / "h")}
+    command = [sys.executable, "-m", "toolkit", "pull", "--from-file", str(export)]
+    command += ["--dataset", "news", "--exports-dir", str(exports), "--workers", "2"]
+    proc = subprocess.Popen(
+        command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while not list((exports / "news").glob(".tmp-*/*/*.parquet")):  # rows being written
+        assert proc.poll() is None and time.monotonic() < deadline, "pull ended too soon"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Interrupted." in stderr and "Traceback" not in stderr, stderr
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True)
+    assert not left.stdout.strip(), f"processes left in the group: {left.stdout}"
+    assert not (exports / "news" / "0.1.0").exists()

@@ -8,6 +8,7 @@ stays flat and the workers keep busy while the parent handles earlier results.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -21,7 +22,14 @@ def start_pool(workers: int, initializer: Callable[..., None], initargs: tuple) 
     tables are shared; spawn elsewhere, with ``initargs`` pickled)."""
     methods = multiprocessing.get_all_start_methods()
     mp = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return mp.Pool(workers, initializer, initargs)
+    return mp.Pool(workers, _start_worker, (initializer, initargs))
+
+
+def _start_worker(initializer: Callable[..., None], initargs: tuple) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool and reports it once;
+    # a worker must not die with a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    initializer(*initargs)
 
 
 def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -6,6 +6,7 @@ import click
 
 from toolkit.clean import CleanOptions, clean_files
 from toolkit.cli import handles_errors
+from toolkit.cli.common import workers_option
 from toolkit.errors import ToolkitError
 
 
@@ -37,9 +38,7 @@ from toolkit.errors import ToolkitError
     show_default=True,
     help="Allowed languages (ISO 639-1, comma-separated); others are rejected.",
 )
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
-)
+@workers_option("Processes cleaning articles (the output is the same).")
 @click.option(
     "--min-words",
     type=click.IntRange(min=0),

@@ -77,3 +77,10 @@ exports_dir_option = click.option(
     show_default=True,
     help="Directory holding dataset versions.",
 )
+
+
+def workers_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--workers N`` (processes doing ``what``; 1: no pool)."""
+    return click.option(
+        "--workers", type=click.IntRange(min=1), default=1, show_default=True, help=what
+    )

@@ -7,7 +7,12 @@ from typing import Any
 
 import click
 
-from toolkit.cli.common import connection_options, exports_dir_option, schema_option
+from toolkit.cli.common import (
+    connection_options,
+    exports_dir_option,
+    schema_option,
+    workers_option,
+)
 from toolkit.dataset.version import parse_version, validate_name
 from toolkit.pull import pull_from_file, pull_from_project
 from toolkit.resolve import MATCHES, POLICIES
@@ -62,13 +67,7 @@ def _no_force(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 @click.option(
     "--splits", default="0.8,0.1,0.1", show_default=True, help="train,validation,test ratios."
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Processes validating and encoding tasks (the version is the same).",
-)
+@workers_option("Processes validating and encoding tasks (the version is the same).")
 @click.option(
     "--force",
     "--overwrite",
