@@ -448,6 +448,12 @@ def _found(item: dict, rows: list[dict]) -> bool:
     return False
 
 
+def _same_id(a: Any, b: Any) -> bool:
+    """Equal ids of the same type: in Python ``True == 1``, but an annotation whose id is
+    ``true`` is not annotation 1 (the toolkit quarantines it as a whole)."""
+    return type(a) is type(b) and a == b
+
+
 def _unaccounted(tasks: list, version: Path) -> list[str]:
     """Result items neither in the version nor quarantined (nor in a skipped annotation)."""
     lines = _lines(version / "quarantine.jsonl")
@@ -477,11 +483,11 @@ def _unaccounted(tasks: list, version: Path) -> list[str]:
         dropped = 0
         for ann in anns:
             aid = ann.get("id") if isinstance(ann, dict) else None
-            mine = [r for r in rows if r["task_id"] == tid and r["annotation_id"] == aid]
+            mine = [r for r in rows if r["task_id"] == tid and _same_id(r["annotation_id"], aid)]
             whole_annotation = [
                 q
                 for q in qs
-                if q["annotation_id"] == aid and q["reason"].startswith("annotation field")
+                if _same_id(q["annotation_id"], aid) and q["reason"].startswith("annotation field")
             ]
             if isinstance(ann, dict) and whole_annotation:
                 continue  # quarantined as a whole (its id is given)
@@ -490,7 +496,7 @@ def _unaccounted(tasks: list, version: Path) -> list[str]:
                 continue
             if ann.get("was_cancelled"):
                 continue  # skipped: excluded and counted by design
-            q_ann = [q for q in qs if q["annotation_id"] == aid]
+            q_ann = [q for q in qs if _same_id(q["annotation_id"], aid)]
             if any(q["item"] is None and "no text" in q["reason"] for q in q_ann):
                 continue  # results of a task without text: quarantined together
             items = ann.get("result")
