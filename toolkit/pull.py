@@ -13,6 +13,7 @@ import json
 import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -258,11 +259,13 @@ def iter_task_rows_parallel(
     match: str,
     features: dict[str, Any],
     workers: int,
+    spool: Path | None = None,
 ) -> Iterator[TaskRows]:
     """:func:`iter_task_rows` in ``workers`` processes: the same rows, counts and reports in
     the same order. The parent reads the export, checks task shapes and ids and reports; the
     workers validate, resolve, shape, encode (:func:`~toolkit.dataset.writer.encode_rows`)
-    and hash the rows, so what comes back is Arrow tables rather than Python objects."""
+    and hash the rows, so what comes back is Arrow tables rather than Python objects.
+    ``spool``: a directory to create for the chunks on their way to the workers."""
     from toolkit.dataset.encode import RowEncoder
     from toolkit.parallel import chunked, ordered_results, start_pool
 
@@ -276,7 +279,8 @@ def iter_task_rows_parallel(
 
     initargs = (schema, pseudonymize, policy, match, encoders)
     with start_pool(workers, _init_pull_worker, initargs) as pool:
-        for chunk_stats, results in ordered_results(pool, _pull_chunk, chunks(), workers):
+        results_of = ordered_results(pool, _pull_chunk, chunks(), workers, spool)
+        for chunk_stats, results in results_of:
             merge_stats(stats, chunk_stats)
             for problem, result in zip(parent_problems.popleft(), results, strict=True):
                 if problem is not None:
@@ -437,23 +441,36 @@ def pull_to_version(
         with quarantine:
             tasks = iter_export(export_path)
             if workers > 1:
+                from toolkit.dataset.writer import scratch_file
+
+                spool = scratch_file(exports_dir, dataset, ".chunks")
                 task_rows_ = iter_task_rows_parallel(
-                    schema, tasks, pseudonymize, stats, report, policy, match, features, workers
+                    schema,
+                    tasks,
+                    pseudonymize,
+                    stats,
+                    report,
+                    policy,
+                    match,
+                    features,
+                    workers,
+                    spool,
                 )
             else:
                 task_rows_ = iter_task_rows(
                     schema, tasks, pseudonymize, stats, report, policy, match
                 )
-            for rows in task_rows_:
-                agreement.add(rows)
-                if rows.row is not None:
-                    changes.add(rows.row)
-                    languages.update([rows.row["language"]] if rows.row.get("language") else [])
-                    review += [
-                        f"{rows.row['id']}: {f}" for f in rows.row["resolution"]["needs_review"]
-                    ]
-                for split, ready in splits.place(rows):
-                    emit(split, ready)
+            with closing(task_rows_) as each_task:  # closed at once on an error: the pool stops
+                for rows in each_task:
+                    agreement.add(rows)
+                    if rows.row is not None:
+                        changes.add(rows.row)
+                        languages.update([rows.row["language"]] if rows.row.get("language") else [])
+                        review += [
+                            f"{rows.row['id']}: {f}" for f in rows.row["resolution"]["needs_review"]
+                        ]
+                    for split, ready in splits.place(rows):
+                        emit(split, ready)
             for split, ready in splits.finish():
                 emit(split, ready)
         n_rows = sum(writer.rows["default"].values())

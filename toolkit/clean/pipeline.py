@@ -28,6 +28,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -317,8 +318,9 @@ def clean_files(
             items = chain.from_iterable(read_file(f) for f in files)
             dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
             signed = _clean_signed(items, options, repeated, sign=True, chunks=chunks)
-            for result, values in signed:
-                sink.put(_mark_duplicate(result, dedup, options, stats, values))
+            with closing(signed):  # closed at once on an error: the pool stops
+                for result, values in signed:
+                    sink.put(_mark_duplicate(result, dedup, options, stats, values))
             ok = True
         finally:
             sink.close(ok)
