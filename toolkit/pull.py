@@ -14,7 +14,7 @@ import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -336,21 +336,15 @@ def _pull_chunk(
 
 def merge_stats(into: BuildStats, other: BuildStats) -> None:
     """Add ``other``'s counts to ``into`` (label order: first seen in ``into``, then ``other``)."""
-    for name in (
-        "tasks",
-        "tasks_without_annotations",
-        "tasks_unresolved",
-        "annotations",
-        "skipped",
-        "spans_kept",
-        "spans_repaired",
-        "problems",
-        "needs_review",
-    ):
-        setattr(into, name, getattr(into, name) + getattr(other, name))
-    for field_name, counts in other.labels.items():
-        into.labels.setdefault(field_name, Counter()).update(counts)
-    into.tokens.update(other.tokens)
+    for item in fields(BuildStats):
+        mine, theirs = getattr(into, item.name), getattr(other, item.name)
+        if isinstance(mine, Counter):
+            mine.update(theirs)
+        elif isinstance(mine, dict):  # field → Counter
+            for key, counts in theirs.items():
+                mine.setdefault(key, Counter()).update(counts)
+        else:
+            setattr(into, item.name, mine + theirs)
 
 
 def _report(stats: BuildStats, report: Callable[[Problem], None], problem: Problem) -> None:

@@ -249,34 +249,35 @@ class VersionWriter:
 
     def add(self, config: str, split: str, row: Mapping[str, Any]) -> None:
         """Add one row to ``config``'s ``split``."""
-        key = (config, split)
-        buffer = self._buffers.get(key)
-        if buffer is None:
-            if config not in self.features:
-                raise DatasetError(f"config {config!r} has no features; give them to the writer")
-            raise DatasetError(f"config {config!r}: unknown split {split!r}; use {SPLITS}")
+        buffer = self._buffer(config, split)
         where = f"config {config!r}, split {split!r}, row {self.rows[config][split]}"
         self._encoders[config].check(row, where)
-        buffer.append(row)
-        self.rows[config][split] += 1
-        if len(buffer) >= self._batch_rows[config]:
-            self._flush(key)
+        self._append(config, split, buffer, row)
 
     def add_encoded(self, config: str, split: str, row: EncodedRow) -> None:
         """Add one row already encoded by :func:`encode_rows` (e.g. in a worker process).
         The version is the same as with :meth:`add` of the plain row; a split takes either
         plain or encoded rows, not both."""
-        key = (config, split)
-        buffer = self._buffers.get(key)
-        if buffer is None or not isinstance(row, EncodedRow):
-            self.add(config, split, row)  # raises the same errors as add
+        if not isinstance(row, EncodedRow):
+            self.add(config, split, row)
             return
-        if buffer and not isinstance(buffer[0], EncodedRow):
+        self._append(config, split, self._buffer(config, split), row)
+
+    def _buffer(self, config: str, split: str) -> list:
+        buffer = self._buffers.get((config, split))
+        if buffer is None:
+            if config not in self.features:
+                raise DatasetError(f"config {config!r} has no features; give them to the writer")
+            raise DatasetError(f"config {config!r}: unknown split {split!r}; use {SPLITS}")
+        return buffer
+
+    def _append(self, config: str, split: str, buffer: list, row: Any) -> None:
+        if buffer and isinstance(buffer[0], EncodedRow) != isinstance(row, EncodedRow):
             raise DatasetError(f"config {config!r}, split {split!r}: plain and encoded rows mixed")
         buffer.append(row)
         self.rows[config][split] += 1
         if len(buffer) >= self._batch_rows[config]:
-            self._flush(key)
+            self._flush((config, split))
 
     def extra_file(self, rel: str) -> Path:
         """A path inside the new version for an extra file the caller writes itself (e.g. a
@@ -296,11 +297,11 @@ class VersionWriter:
         if not rows:
             return
         config, split = key
-        first = self.rows[config][split] - len(rows)
         if isinstance(rows[0], EncodedRow):
             table = _gather(rows)
             self._hash.add_digests(config, split, [r.digest for r in rows])
         else:
+            first = self.rows[config][split] - len(rows)
             table = self._encoders[config].table(
                 rows, f"config {config!r}, split {split!r}, rows {first}-{first + len(rows) - 1}"
             )
