@@ -71,16 +71,14 @@ def repeated_keys(
 ) -> dict[str, list]:
     """Step 1, per page: ``{"site": [...], "keys": [[...], ...]}``, one entry per text page
     (HTML pages and unreadable records are left out, as in ``toolkit clean``)."""
-    from toolkit.clean.pipeline import _page_keys
+    from toolkit.clean.pipeline import prepare
 
     profiles = _context(options or CleanOptions(), None).profiles
     out: dict[str, list] = {"site": [], "keys": []}
     for item in _rows(batch, None):
-        if isinstance(item, Reject) or item.text is None:
-            continue
-        site, lines = _page_keys(item, profiles)
-        out["site"].append(site)
-        out["keys"].append(sorted(RepeatedLines.keys(lines)))
+        if (page := prepare(item, profiles)) is not None:
+            out["site"].append(page[0])
+            out["keys"].append(sorted(page[1]))
     return out
 
 

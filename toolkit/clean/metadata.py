@@ -334,6 +334,7 @@ class LanguageDetector:
         firsts = dict.fromkeys(self._model.nb_classes)
         self._names = list(firsts)
         self._first = [self._model.nb_classes.index(name) for name in self._names]
+        self._allowed_at = {code: self._names.index(code) for code in self.allowed}
 
     def _probs(self, text: str) -> tuple[dict[str, float], str]:
         """(probability of each allowed language, the best language overall)."""
@@ -341,7 +342,7 @@ class LanguageDetector:
             ranked = self._rank(text)
             return dict(ranked), ranked[0][0]
         scores = _fast_scores(self._model, text)[self._first]
-        probs = {code: float(scores[self._names.index(code)]) for code in self.allowed}
+        probs = {code: float(scores[at]) for code, at in self._allowed_at.items()}
         return probs, self._names[int(scores.argmax())]
 
     def detect(self, text: str) -> tuple[str | None, str]:

@@ -184,14 +184,6 @@ def _clean_signed(
             yield from results
 
 
-def _page_keys(item: RawDoc, profiles: Profiles) -> tuple[str, list[str]]:
-    """(site key, lines) of one page for the repeated-line table."""
-    lines = split_lines(item.text or "")
-    host = host_of(item.url)
-    profile = profiles.by_source(item.source) or profiles.match(host, "\n".join(lines))
-    return site_key(item, profile, host, lines), lines
-
-
 def prepare(item: RawDoc | Reject, profiles: Profiles) -> tuple[str, set[str]] | None:
     """First pass over one item: for a text page, its normalised lines and profile (kept on
     the item for the cleaning pass, ``RawDoc.prepared``) and its (site key, line keys) for the
