@@ -171,8 +171,9 @@ def dedup_index(args: dict) -> Callable[[], dict]:
 
 @stage
 def pull(args: dict) -> Callable[[], dict]:
+    from toolkit.dataset.version import file_sha256
     from toolkit.pseudonyms import Pseudonymizer
-    from toolkit.pull import file_sha256, pull_to_version
+    from toolkit.pull.build import PullOptions, pull_to_version
     from toolkit.schema import load_schema
 
     schema = load_schema(SCHEMA)
@@ -183,14 +184,9 @@ def pull(args: dict) -> Callable[[], dict]:
     import toolkit.agreement  # noqa: F401 - imported before the clock, as the others are
 
     def call() -> dict:
+        options = PullOptions(dataset="bench", exports_dir=exports, workers=args.get("workers", 1))
         result, pulled = pull_to_version(
-            schema,
-            export,
-            dataset="bench",
-            exports_dir=exports,
-            source=source,
-            pseudonymize=Pseudonymizer(b"benchmark-key"),
-            workers=args.get("workers", 1),
+            schema, export, options, source=source, pseudonymize=Pseudonymizer(b"benchmark-key")
         )
         return {
             "version": str(result.path),
@@ -291,8 +287,9 @@ def ls_converter(args: dict) -> Callable[[], dict]:
 
 
 def _client_and_project(args: dict) -> tuple[Any, int]:
-    from toolkit.labelstudio.client import Connection, connect
-    from toolkit.project import ensure_project
+    from toolkit.labelstudio.client import connect
+    from toolkit.labelstudio.connection import Connection
+    from toolkit.labelstudio.projects import ensure_project
     from toolkit.schema import load_schema
 
     client = connect(Connection(os.environ["BENCH_LS_URL"], os.environ["BENCH_LS_KEY"], "bench"))
@@ -311,7 +308,7 @@ def _tasks(n: int) -> list[dict]:
 @stage
 def push_raw(args: dict) -> Callable[[], dict]:
     """The floor: ``import_tasks`` calls alone, same tasks, same batch size, fresh project."""
-    from toolkit.labelstudio.client import NO_RETRY
+    from toolkit.labelstudio.retry import NO_RETRY
 
     client, project = _client_and_project(args)
     tasks = _tasks(args["n"])
@@ -385,7 +382,8 @@ PUSH_FIELDS = "id,data,total_annotations,cancelled_annotations,comment_count,dra
 def list_tasks(args: dict) -> Callable[[], dict]:
     """Listing a project's tasks as push does (``fields=all``), as ``task_only``, and with
     ``include`` = only the fields push reads (``project`` from a push stage)."""
-    from toolkit.labelstudio.client import Connection, connect
+    from toolkit.labelstudio.client import connect
+    from toolkit.labelstudio.connection import Connection
 
     client = connect(Connection(os.environ["BENCH_LS_URL"], os.environ["BENCH_LS_KEY"], "bench"))
     variants = {

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from toolkit.labelstudio.client import Connection, connect
+from toolkit.labelstudio.client import connect
+from toolkit.labelstudio.connection import Connection
 from toolkit.labelstudio.server import (
     StudioInfo,
     label_studio_executable,

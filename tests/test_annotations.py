@@ -2,7 +2,7 @@
 
 import pytest
 
-from toolkit.annotations import check_offsets, parse_annotation
+from toolkit.pull.validate import check_offsets, parse_annotation
 from toolkit.schema import load_schema
 
 SCHEMA = load_schema()

@@ -12,12 +12,13 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
-import toolkit.pull as pull_module  # noqa: E402
+import toolkit.pull.parallel as pull_module  # noqa: E402
 from benchmarks import synth  # noqa: E402
 from toolkit.cli import cli  # noqa: E402
+from toolkit.dataset.version import file_sha256  # noqa: E402
 from toolkit.errors import InputError  # noqa: E402
 from toolkit.pseudonyms import Pseudonymizer  # noqa: E402
-from toolkit.pull import file_sha256, pull_to_version  # noqa: E402
+from toolkit.pull.build import PullOptions, pull_to_version  # noqa: E402
 from toolkit.schema import load_schema  # noqa: E402
 from toolkit.tasks import schema_tag  # noqa: E402
 
@@ -42,14 +43,9 @@ def export(tmp_path_factory) -> Path:
 
 def _pull(export: Path, exports: Path, workers: int):
     source = {"kind": "export-file", "file": export.name, "sha256": file_sha256(export)}
+    options = PullOptions(dataset="news", exports_dir=exports, workers=workers)
     return pull_to_version(
-        SCHEMA,
-        export,
-        dataset="news",
-        exports_dir=exports,
-        source=source,
-        pseudonymize=Pseudonymizer(b"test-key"),
-        workers=workers,
+        SCHEMA, export, options, source=source, pseudonymize=Pseudonymizer(b"test-key")
     )
 
 

@@ -1,7 +1,7 @@
 """Resolution policies on hand-made annotations."""
 
-from toolkit.annotations import Annotation, Span
-from toolkit.resolve import resolve
+from toolkit.pull.resolve import resolve
+from toolkit.records import Annotation, Span
 
 
 def ann(aid, spans=(), doc=None, gt=False, skipped=False, updated="2024-01-01"):

@@ -19,13 +19,9 @@ from click.testing import CliRunner
 
 from toolkit.cli import cli
 from toolkit.errors import LabelStudioError
-from toolkit.labelstudio.client import (
-    Connection,
-    api_errors,
-    connect,
-    create_personal_access_token,
-    resolve_connection,
-)
+from toolkit.labelstudio.client import connect, create_personal_access_token
+from toolkit.labelstudio.connection import Connection, resolve_connection
+from toolkit.labelstudio.retry import api_errors
 from toolkit.labelstudio.server import (
     CONNECTION_FILE,
     free_port,

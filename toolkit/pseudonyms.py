@@ -16,12 +16,14 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from toolkit.files import user_data_dir
+
 KEY_ENV = "TOOLKIT_PSEUDONYM_KEY"
 
 
 def default_key_file() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "toolkit" / "pseudonym.key"
+    """``$XDG_DATA_HOME/toolkit/pseudonym.key``, else ``~/.local/share/toolkit/pseudonym.key``."""
+    return user_data_dir("pseudonym.key")
 
 
 def load_key(path: Path | None = None) -> bytes:

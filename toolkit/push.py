@@ -50,7 +50,7 @@ from typing import Any
 
 from toolkit.crashpoints import crashpoint
 from toolkit.errors import LabelStudioError
-from toolkit.labelstudio.client import (
+from toolkit.labelstudio.retry import (
     NO_RETRY,
     RetryPolicy,
     describe_failure,
@@ -382,10 +382,9 @@ def _import_batch(
     pending: list[dict] = batch
     must_reconcile = False
     last: BaseException | None = None
-    for attempt in range(1, policy.attempts + 1):
+    for attempt in policy.tries():
         if attempt > 1:
             report.retries += 1
-            policy.sleep(policy.delay(attempt - 1))
         if must_reconcile:
             try:
                 present = {t.article_id for t in _list_tasks(client, project_id)}
@@ -682,6 +681,6 @@ def _ranges(ids: list[int]) -> list[tuple[int, int]]:
 
 
 def _api(action: str) -> Any:
-    from toolkit.labelstudio.client import api_errors
+    from toolkit.labelstudio.retry import api_errors
 
     return api_errors(action)

@@ -25,14 +25,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from toolkit.labelstudio.client import safe_url
+from toolkit.files import user_data_dir, write_private
+from toolkit.labelstudio.connection import safe_url
 
 FORMAT = "toolkit-push-cache"
 VERSION = 1
@@ -41,12 +41,8 @@ ENV_DIR = "TOOLKIT_PUSH_CACHE_DIR"
 
 def default_cache_dir() -> Path:
     """``$TOOLKIT_PUSH_CACHE_DIR``, else ``$XDG_DATA_HOME/toolkit/push-cache``, else
-    ``~/.local/share/toolkit/push-cache``."""
-    explicit = os.environ.get(ENV_DIR)
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "toolkit" / "push-cache"
+    ``~/.local/share/toolkit/push-cache`` (:func:`toolkit.files.user_data_dir`)."""
+    return user_data_dir("push-cache", env=ENV_DIR)
 
 
 @dataclass
@@ -208,7 +204,7 @@ class PushCache:
         header = {"format": FORMAT, "version": VERSION, "sha256": hashlib.sha256(body).hexdigest()}
         try:
             self._ensure_dir()
-            _write_private(self.path, json.dumps(header).encode() + b"\n" + body)
+            write_private(self.path, json.dumps(header).encode() + b"\n" + body)
         except OSError as exc:
             self.problem = f"the push cache could not be written ({exc.strerror})"
             return False
@@ -223,23 +219,6 @@ class PushCache:
         folder = self.path.parent
         if not folder.is_dir():
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 # -- timestamps (Label Studio's data manager filter format) -----------------------------------

@@ -18,6 +18,7 @@ Spec (YAML)::
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from typing import Any
 import yaml
 
 from toolkit.errors import InputError
+from toolkit.files import write_private
+from toolkit.labelstudio.users import User, sign_up
 from toolkit.schema import Schema
 
 
@@ -156,11 +159,6 @@ def sample_users(admin: Any, names: list[str], store: Path) -> dict[str, Any]:
     Their tokens are kept in ``store`` (a 0600 JSON file in the studio's data dir), so running
     the demo again reuses the same users. Returns name → :class:`~toolkit.labelstudio.users.User`.
     """
-    import json
-    import os
-
-    from toolkit.labelstudio.users import User, sign_up
-
     known: dict[str, dict] = {}
     if store.exists():
         known = json.loads(store.read_text(encoding="utf-8")).get(admin.url, {})
@@ -178,7 +176,5 @@ def sample_users(admin: Any, names: list[str], store: Path) -> dict[str, Any]:
     store.parent.mkdir(parents=True, exist_ok=True)
     everything = json.loads(store.read_text(encoding="utf-8")) if store.exists() else {}
     everything[admin.url] = known
-    fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(everything, handle)
+    write_private(store, json.dumps(everything).encode("utf-8"))
     return users

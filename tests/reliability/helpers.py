@@ -20,7 +20,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from toolkit.cli import cli
-from toolkit.project import ensure_project
+from toolkit.labelstudio.projects import ensure_project
 from toolkit.samples import spec_to_result
 from toolkit.schema import load_schema
 

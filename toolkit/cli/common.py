@@ -51,7 +51,8 @@ class Server:
 
     def client(self) -> Any:
         if self._client is None:
-            from toolkit.labelstudio.client import connect, resolve_connection
+            from toolkit.labelstudio.client import connect
+            from toolkit.labelstudio.connection import resolve_connection
 
             self.connection = resolve_connection(**self._args)
             self._client = connect(self.connection)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from toolkit.cli.common import connection_options, schema_option
-from toolkit.project import ensure_project
+from toolkit.labelstudio.projects import ensure_project
 from toolkit.schema import load_schema
 
 

@@ -14,8 +14,8 @@ from toolkit.cli.common import (
     workers_option,
 )
 from toolkit.dataset.version import parse_version, validate_name
-from toolkit.pull import pull_from_file, pull_from_project
-from toolkit.resolve import MATCHES, POLICIES
+from toolkit.pull import PullOptions, pull_from_file, pull_from_project
+from toolkit.pull.resolve import MATCHES, POLICIES
 from toolkit.schema import load_schema
 
 
@@ -106,7 +106,7 @@ def pull(
     validate_name(dataset)  # before any download: names become paths
     if version is not None:
         parse_version(version)
-    options = dict(
+    options = PullOptions(
         dataset=dataset,
         exports_dir=exports_dir,
         policy=policy,
@@ -117,10 +117,10 @@ def pull(
     )
     loaded = load_schema(schema_path)
     if export_file:
-        result, pulled = pull_from_file(loaded, export_file, **options)
+        result, pulled = pull_from_file(loaded, export_file, options)
     else:
         result, pulled = pull_from_project(
-            loaded, server.client(), server.connection, project_ref, **options
+            loaded, server.client(), server.connection, project_ref, options
         )
     stats = pulled.stats
     click.echo(

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from toolkit.cli.common import connection_options, schema_option
-from toolkit.labelstudio.client import RetryPolicy
-from toolkit.project import get_project
+from toolkit.labelstudio.projects import get_project
+from toolkit.labelstudio.retry import RetryPolicy
 from toolkit.push import push_tasks
 from toolkit.push_cache import PushCache
 from toolkit.schema import load_schema

@@ -9,8 +9,8 @@ import click
 
 from toolkit.cli.common import connection_options, schema_option
 from toolkit.labelstudio.client import connect
+from toolkit.labelstudio.projects import get_project
 from toolkit.labelstudio.server import default_data_dir
-from toolkit.project import get_project
 from toolkit.samples import annotate_project, load_spec, sample_users
 from toolkit.schema import load_schema
 

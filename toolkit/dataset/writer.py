@@ -53,6 +53,7 @@ from toolkit.dataset.version import (
     verify_version,
 )
 from toolkit.errors import DatasetError
+from toolkit.files import pid_alive
 
 if TYPE_CHECKING:
     import datasets
@@ -695,18 +696,6 @@ def _make_read_only(folder: Path) -> None:
             path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def scratch_file(exports_dir: str | Path, name: str, suffix: str) -> Path:
     """A path for a temporary file of a pull of dataset ``name`` (e.g. the downloaded export),
     next to its versions: if the process is killed, the next write of the dataset removes it.
@@ -726,7 +715,7 @@ def _clean_stale(folder: Path, keep: Path) -> None:
         if not child.name.startswith(TMP_PREFIX) or child == keep:
             continue
         match = _STAGE.match(child.name)
-        if match and _alive(int(match[1])):
+        if match and pid_alive(int(match[1])):
             continue
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import LabelStudioError
+from toolkit.files import pid_alive, user_data_dir, write_private
 
 CONNECTION_FILE = "connection.json"
 PID_FILE = "server.pid"
@@ -85,12 +86,8 @@ class StudioInfo:
 
 def default_data_dir() -> Path:
     """``$TOOLKIT_STUDIO_DIR``, else ``$XDG_DATA_HOME/toolkit/studio``, else
-    ``~/.local/share/toolkit/studio``."""
-    explicit = os.environ.get("TOOLKIT_STUDIO_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "toolkit" / "studio"
+    ``~/.local/share/toolkit/studio`` (:func:`toolkit.files.user_data_dir`)."""
+    return user_data_dir("studio", env="TOOLKIT_STUDIO_DIR")
 
 
 def label_studio_executable() -> str | None:
@@ -132,21 +129,7 @@ def read_connection_file(path: Path) -> dict[str, Any]:
 
 def _write_private_json(path: Path, data: dict[str, Any]) -> None:
     """Write JSON atomically to a file created with mode 0600 (never readable by others)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    write_private(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
 def _credentials(data_dir: Path) -> dict[str, Any]:
@@ -204,26 +187,7 @@ def _alive(pid: int) -> bool:
     child = _CHILDREN.get(pid)
     if child is not None:
         return child.poll() is None
-    with contextlib.suppress(ChildProcessError, OSError):
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    if proc.exists():  # Linux: rule out zombies and pids reused by another program
-        with contextlib.suppress(OSError):
-            stat = (proc / "stat").read_text()
-            if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-                return False
-        with contextlib.suppress(OSError):
-            cmdline = (proc / "cmdline").read_bytes()
-            return b"label-studio" in cmdline or b"label_studio" in cmdline
-    return True
+    return pid_alive(pid, (b"label-studio", b"label_studio"), reap=True)
 
 
 def _running_pid(data_dir: Path) -> int | None:

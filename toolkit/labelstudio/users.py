@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 from toolkit.errors import LabelStudioError
-from toolkit.labelstudio.client import Connection, safe_url
+from toolkit.labelstudio.connection import Connection, safe_url
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from toolkit.annotations import Annotation, Span
 from toolkit.errors import ToolkitError
+from toolkit.records import Annotation, Span
 
 POLICIES = ("auto", "ground-truth", "latest", "majority", "unanimous")
 MATCHES = ("exact", "overlap")

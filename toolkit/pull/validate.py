@@ -16,68 +16,10 @@ Offset repairs (each only when the repaired slice equals the span text exactly):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.records import Annotation, Problem, Span
 from toolkit.schema import Schema, SpanGroup
-
-
-@dataclass(slots=True)
-class Problem:
-    """A result item that could not be used, with where it came from and why."""
-
-    task_id: int | None
-    annotation_id: int | None
-    result_id: str | None
-    reason: str
-    item: Any = None
-
-    def to_dict(self) -> dict:
-        return {
-            "task_id": self.task_id,
-            "annotation_id": self.annotation_id,
-            "result_id": self.result_id,
-            "reason": self.reason,
-            "item": self.item,
-        }
-
-
-@dataclass(slots=True)
-class Span:
-    """One labelled region with its per-region attributes and outgoing relations."""
-
-    region_id: str
-    group: str
-    label: str
-    start: int
-    end: int
-    text: str
-    attributes: dict[str, str] = field(default_factory=dict)
-    relations: dict[str, list[str]] = field(default_factory=dict)
-    repair: str | None = None
-
-    @property
-    def key(self) -> tuple[str, int, int, str]:
-        return (self.group, self.start, self.end, self.label)
-
-
-@dataclass(slots=True)
-class Annotation:
-    """One annotator's validated work on one task."""
-
-    annotation_id: int
-    task_id: int
-    annotator: str
-    ground_truth: bool = False
-    skipped: bool = False
-    lead_time: float | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    prediction_model_version: str | None = None
-    spans: list[Span] = field(default_factory=list)
-    document: dict[str, str] = field(default_factory=dict)
-    repairs: int = 0
-
 
 _WS = re.compile(r"\s+")
 

@@ -13,6 +13,15 @@ from typing import Any
 
 from toolkit.errors import LabelStudioError, ToolkitError
 from toolkit.guidelines import render_guidelines
+from toolkit.labelstudio.export import download_export, iter_export, temp_export_path
+from toolkit.labelstudio.retry import (
+    NO_RETRY,
+    RetryPolicy,
+    api_errors,
+    describe_failure,
+    is_transient,
+    with_retries,
+)
 from toolkit.schema import Schema
 from toolkit.tasks import schema_tag
 
@@ -34,7 +43,6 @@ class ProjectResult:
 
 
 def _api(action: str) -> Any:
-    from toolkit.labelstudio.client import api_errors
 
     return api_errors(action)
 
@@ -42,7 +50,6 @@ def _api(action: str) -> Any:
 def find_projects(client: Any, title: str) -> list[Any]:
     """Projects whose title is exactly ``title`` (the listing is retried on transient
     failures)."""
-    from toolkit.labelstudio.client import NO_RETRY, RetryPolicy, with_retries
 
     return with_retries(
         "listing projects",
@@ -61,7 +68,7 @@ def get_project(client: Any, title_or_id: str | int) -> Any:
     if ref.isdigit():
         from label_studio_sdk.core.api_error import ApiError
 
-        from toolkit.labelstudio.client import NO_RETRY, RetryPolicy, with_retries
+        from toolkit.labelstudio.retry import NO_RETRY, RetryPolicy, with_retries
 
         def get() -> Any:
             try:
@@ -88,8 +95,6 @@ def get_project(client: Any, title_or_id: str | int) -> Any:
 
 def used_values(client: Any, project_id: int) -> set[tuple[str, str]]:
     """``(control, value)`` pairs used by the project's annotations (and relation labels)."""
-    from toolkit.pull import download_export, iter_export, temp_export_path
-
     path = temp_export_path()
     used: set[tuple[str, str]] = set()
     try:
@@ -120,18 +125,11 @@ def _create_once(client: Any, title: str, **fields: Any) -> Any:
     """Create a project without ever making two: the SDK's retries are off for the POST, and
     after an unknown outcome (5xx, timeout, dropped connection) the projects are listed again
     before anything is re-sent."""
-    from toolkit.labelstudio.client import (
-        NO_RETRY,
-        RetryPolicy,
-        describe_failure,
-        is_transient,
-    )
 
     policy = RetryPolicy.from_env()
     last: BaseException | None = None
-    for attempt in range(1, policy.attempts + 1):
+    for _attempt in policy.tries():
         if last is not None:
-            policy.sleep(policy.delay(attempt - 1))
             matches = find_projects(client, title)
             if len(matches) == 1:
                 return matches[0]
