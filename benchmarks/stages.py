@@ -330,8 +330,8 @@ def push_toolkit(args: dict) -> Callable[[], dict]:
     """``toolkit.push.push_tasks`` into a fresh project as ``toolkit push`` runs it (with the
     push cache, in a temporary directory), then the same tasks again, then again with
     ``full_check`` (every task listed: what a push costs when the cache cannot be used)."""
-    from toolkit.push import push_tasks
-    from toolkit.push_cache import PushCache
+    from toolkit.push.cache import PushCache
+    from toolkit.push.importer import push_tasks
 
     client, project = _client_and_project(args)
     tasks = _tasks(args["n"])

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.push import _others, _ranges, _since
-from toolkit.push_cache import PushCache, Snapshot, default_cache_dir, to_watermark
+from toolkit.push.cache import PushCache, Snapshot, default_cache_dir, to_watermark
+from toolkit.push.listing import id_ranges, others, since_filter
 
 URL = "http://127.0.0.1:8080"
 WATERMARK = "2026-01-02T03:04:05.123456Z"
@@ -203,12 +203,12 @@ def test_to_watermark_is_utc_with_microseconds():
 
 
 def test_ranges():
-    assert _ranges([]) == []
-    assert _ranges([3, 4, 5, 9, 11, 12]) == [(3, 5), (9, 9), (11, 12)]
+    assert id_ranges([]) == []
+    assert id_ranges([3, 4, 5, 9, 11, 12]) == [(3, 5), (9, 9), (11, 12)]
 
 
 def test_since_asks_for_higher_ids_or_later_updates():
-    query = _since(42, WATERMARK)
+    query = since_filter(42, WATERMARK)
     items = query["filters"]["items"]
     assert query["filters"]["conjunction"] == "or"
     assert items[0] == {
@@ -218,12 +218,12 @@ def test_since_asks_for_higher_ids_or_later_updates():
         "value": 42,
     }
     assert items[1]["filter"] == "filter:tasks:updated_at" and items[1]["value"] == WATERMARK
-    assert len(_since(0, None)["filters"]["items"]) == 1
+    assert len(since_filter(0, None)["filters"]["items"]) == 1
 
 
 def test_others_leaves_out_exactly_the_ids_a_push_imported():
     ours = {11, 12, 13, 15, 16}
-    query = _others(10, WATERMARK, ours)
+    query = others(10, WATERMARK, ours)
     assert query is not None
     items = query["filters"]["items"]
     older = items[0]
@@ -244,7 +244,7 @@ def test_others_leaves_out_exactly_the_ids_a_push_imported():
 
 
 def test_others_of_a_push_into_an_empty_project():
-    query = _others(0, None, {1, 2, 3})
+    query = others(0, None, {1, 2, 3})
     assert query == {
         "filters": {
             "conjunction": "or",
@@ -257,11 +257,11 @@ def test_others_of_a_push_into_an_empty_project():
 
 
 def test_others_also_asks_for_the_last_imported_task():
-    query = _others(0, None, {1, 2, 3}, also=3)
+    query = others(0, None, {1, 2, 3}, also=3)
     assert query is not None
     first = query["filters"]["items"][0]
     assert (first["operator"], first["value"]) == ("equal", 3)
 
 
 def test_others_gives_up_on_scattered_ids():
-    assert _others(0, None, set(range(1, 400, 2))) is None
+    assert others(0, None, set(range(1, 400, 2))) is None

@@ -18,7 +18,7 @@ import pytest
 from faultproxy import Fault, FaultProxy
 
 from toolkit.dataset.version import list_versions, verify_version
-from toolkit.push import push_tasks
+from toolkit.push.importer import push_tasks
 from toolkit.schema import load_schema
 from toolkit.tasks import make_tasks
 

@@ -18,7 +18,7 @@ import pytest
 from faultproxy import Fault, FaultProxy
 from label_studio_sdk import LabelStudio
 
-from toolkit.push import push_tasks
+from toolkit.push.importer import push_tasks
 from toolkit.samples import spec_to_result
 from toolkit.schema import load_schema
 from toolkit.tasks import make_tasks

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from faultproxy import Fault, FaultProxy
 
-from toolkit.push import push_tasks
-from toolkit.push_cache import PushCache
+from toolkit.push.cache import PushCache
+from toolkit.push.importer import push_tasks
 from toolkit.samples import spec_to_result
 from toolkit.tasks import make_tasks
 

@@ -8,12 +8,8 @@ from typing import Any
 import click
 
 from toolkit.cli.common import connection_options, schema_option
-from toolkit.labelstudio.projects import get_project
-from toolkit.labelstudio.retry import RetryPolicy
-from toolkit.push import push_tasks
-from toolkit.push_cache import PushCache
+from toolkit.push.importer import push_articles
 from toolkit.schema import load_schema
-from toolkit.tasks import make_tasks, read_articles
 
 
 @click.command()
@@ -58,23 +54,16 @@ def push(
     Example:
       toolkit push articles.parquet --project "News demo"
     """
-    loaded = load_schema(schema_path)
-    client = server.client()
-    project = get_project(client, project_ref)
-    cache = PushCache(
+    report = push_articles(
+        server.client(),
         server.connection.url,
-        project.id,
-        project_created_at=getattr(project, "created_at", None),
-        on_wait=lambda message: click.echo(message, err=True),
-    )
-    report = push_tasks(
-        client,
-        project.id,
-        make_tasks(read_articles(source), loaded, predict),
+        project_ref,
+        source,
+        load_schema(schema_path),
+        predict=predict,
         batch_size=batch_size,
-        retry=RetryPolicy.from_env(),
-        cache=cache,
         full_check=full_check,
+        on_wait=lambda message: click.echo(message, err=True),
     )
     click.echo(report.summary())
 

@@ -42,11 +42,6 @@ class ProjectResult:
         return f"{verb} project {self.project_id} {self.title!r}"
 
 
-def _api(action: str) -> Any:
-
-    return api_errors(action)
-
-
 def find_projects(client: Any, title: str) -> list[Any]:
     """Projects whose title is exactly ``title`` (the listing is retried on transient
     failures)."""
@@ -140,7 +135,7 @@ def _create_once(client: Any, title: str, **fields: Any) -> Any:
             return client.projects.create(title=title, **fields, request_options=NO_RETRY)
         except Exception as exc:  # noqa: BLE001 - classified below
             if not is_transient(exc):
-                with _api(f"creating project {title!r}"):
+                with api_errors(f"creating project {title!r}"):
                     raise
                 raise
             last = exc
@@ -192,7 +187,7 @@ def ensure_project(client: Any, title: str, schema: Schema) -> ProjectResult:
         guidelines = render_guidelines(schema, html=True)
         if (getattr(project, "expert_instruction", None) or "").strip() == guidelines.strip():
             return ProjectResult(project.id, title, "unchanged")
-        with _api(f"updating the instructions of project {project.id}"):
+        with api_errors(f"updating the instructions of project {project.id}"):
             client.projects.update(
                 id=project.id, expert_instruction=guidelines, show_instruction=True
             )
@@ -205,7 +200,7 @@ def ensure_project(client: Any, title: str, schema: Schema) -> ProjectResult:
             f"already use {shown}, which the new schema drops. Keep those labels, or create a "
             "new project with another title"
         )
-    with _api(f"updating project {project.id}"):
+    with api_errors(f"updating project {project.id}"):
         client.projects.update(
             id=project.id,
             label_config=config,
