@@ -12,32 +12,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    model_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, model_validator
 
 from toolkit.schema.hotkeys import LS_RESERVED_KEYS
 from toolkit.schema.render import render_label_config
+from toolkit.schema.yamlfile import StrictModel
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _none_is_default(cls, data: Any) -> Any:
-        """A key left empty in YAML (``attributes:``) means its default, as if it were absent."""
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if v is not None}
-        return data
 
 
 def _name(value: str) -> str:
@@ -86,7 +67,7 @@ Texts = Annotated[tuple[str, ...], BeforeValidator(_texts)]
 Description = Annotated[str, BeforeValidator(_stripped)]
 
 
-class Option(_Model):
+class Option(StrictModel):
     """One label or choice value with its guideline: a one-line ``hint``, ``examples`` (text with
     the labelled part in ``[[double brackets]]``), ``do`` and ``dont`` rules, and an optional fixed
     ``hotkey`` (otherwise one is assigned). In YAML, a bare string is an option without them."""
@@ -121,7 +102,7 @@ def _options(options: tuple[Option, ...]) -> tuple[Option, ...]:
 Options = Annotated[tuple[Option, ...], AfterValidator(_options)]
 
 
-class Attribute(_Model):
+class Attribute(StrictModel):
     """A per-region choice on the spans of a group (e.g. the stance of an entity)."""
 
     name: Name
@@ -134,7 +115,7 @@ class Attribute(_Model):
         return [c.value for c in self.choices]
 
 
-class Relation(_Model):
+class Relation(StrictModel):
     """A directed relation from a span of one group to a span of another (``to``)."""
 
     name: Name
@@ -142,7 +123,7 @@ class Relation(_Model):
     description: Description = ""
 
 
-class SpanGroup(_Model):
+class SpanGroup(StrictModel):
     """A ``Labels`` control: a family of span labels with attributes and relations."""
 
     name: Name
@@ -160,7 +141,7 @@ class SpanGroup(_Model):
         return f"{self.name}_{attribute.name}"
 
 
-class DocumentChoice(_Model):
+class DocumentChoice(StrictModel):
     """A document-level choice; with ``when_field`` it applies only to tasks carrying it."""
 
     name: Name
@@ -174,7 +155,7 @@ class DocumentChoice(_Model):
         return [c.value for c in self.choices]
 
 
-class TextObject(_Model):
+class TextObject(StrictModel):
     """The Label Studio ``Text`` object: its tag ``name``, the task data ``field`` holding the
     article and an optional ``header`` field shown above it."""
 
@@ -183,7 +164,7 @@ class TextObject(_Model):
     header: str | None = None
 
 
-class Schema(_Model):
+class Schema(StrictModel):
     """A parsed, validated annotation schema (:func:`toolkit.schema.load_schema` reads one)."""
 
     name: Name
