@@ -90,11 +90,13 @@ def _node_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
 
 
 def validate(model: type[M], doc: YamlDocument) -> M:
-    """``model`` validated from ``doc.data``; every problem reported in one SchemaError."""
+    """``model`` validated from ``doc.data``; every problem reported in one SchemaError, one
+    line each, in the order of the file."""
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        problems = [_problem(model, doc, error) for error in exc.errors()]
+        errors = sorted(exc.errors(), key=lambda e: doc.line(tuple(e["loc"])) or 0)
+        problems = [_problem(model, doc, error) for error in errors]
         raise SchemaError("\n".join(dict.fromkeys(problems))) from None
 
 
@@ -111,9 +113,11 @@ def loc_text(loc: Loc) -> str:
     return out
 
 
-def _message(doc: YamlDocument, loc: Loc, message: str) -> str:
+def _message(doc: YamlDocument, loc: Loc, message: str, line_of: Loc | None = None) -> str:
+    """``file:line: where: message``; the line is that of ``line_of`` (default ``loc``)."""
     where = loc_text(loc)
-    return f"{doc.where(loc)}: {where + ': ' if where else ''}{message}"
+    place = doc.where(loc if line_of is None else line_of)
+    return f"{place}: {where}: {message}" if where else f"{place}: {message}"
 
 
 # pydantic's wording → ours, for the error types a hand-written YAML file meets
@@ -137,7 +141,8 @@ def _problem(model: type[BaseModel], doc: YamlDocument, error: dict[str, Any]) -
     loc: Loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        return _message(doc, loc[:-1], _unknown_key(str(loc[-1]), _allowed(model, loc[:-1])))
+        unknown = _unknown_key(str(loc[-1]), _allowed(model, loc[:-1]))
+        return _message(doc, loc[:-1], unknown, line_of=loc)
     if kind == "value_error":
         text = str(error.get("ctx", {}).get("error", error["msg"]))
     else:
