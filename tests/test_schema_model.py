@@ -294,17 +294,26 @@ def test_an_installed_wheel_ships_and_finds_the_schema(tmp_path):
     assert sha == load_schema(ROOT / "schemas" / "news.yaml").sha256
 
 
-def test_the_schema_package_imports_nothing_of_toolkit_but_errors():
-    probe = (
-        "import json, sys, toolkit.schema; "
-        "print(json.dumps([m for m in sys.modules if m.split('.')[0] == 'toolkit']))"
-    )
+def _modules_loaded_by(code: str) -> set[str]:
+    probe = f"import json, sys; {code}; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    loaded = set(json.loads(out.stdout))
-    assert {"toolkit.schema", "toolkit.errors"} <= loaded
+    return set(json.loads(out.stdout))
+
+
+def test_the_schema_package_imports_nothing_of_toolkit_but_errors():
+    every = "import pkgutil, importlib, toolkit.schema as s; [importlib.import_module(m.name) "
+    every += "for m in pkgutil.iter_modules(s.__path__, 'toolkit.schema.')]"
+    loaded = {m for m in _modules_loaded_by(every) if m.split(".")[0] == "toolkit"}
+    assert {"toolkit.schema.model", "toolkit.schema.load", "toolkit.errors"} <= loaded
     assert {m for m in loaded if not m.startswith("toolkit.schema")} == {
         "toolkit",
         "toolkit.errors",
     }
+
+
+def test_naming_the_default_schema_does_not_load_the_models():
+    loaded = _modules_loaded_by("from toolkit.schema import DEFAULT_SCHEMA, rendered_path")
+    assert "toolkit.schema.paths" in loaded
+    assert "pydantic" not in loaded and "toolkit.schema.model" not in loaded

@@ -1,10 +1,4 @@
-"""Reading a schema file: YAML with line numbers → :class:`Schema`, checked across its fields.
-
-The default schema is ``schemas/news.yaml`` of the working directory when there is one (a
-checkout, or a project that keeps its own copy), else the copy shipped inside the package
-(``toolkit/schema/news.yaml``: in a checkout a link to ``schemas/news.yaml``, in a built wheel
-that file itself), so an installed toolkit works from any directory.
-"""
+"""Reading a schema file: YAML with line numbers → :class:`Schema`, checked across its fields."""
 
 from __future__ import annotations
 
@@ -15,18 +9,8 @@ from typing import Any
 from toolkit.errors import SchemaError
 from toolkit.schema.hashing import schema_hash
 from toolkit.schema.model import Schema
+from toolkit.schema.paths import default_schema_path
 from toolkit.schema.yamlfile import Loc, YamlDocument, parse_yaml, raise_at, validate
-
-PACKAGED_SCHEMA = Path(__file__).with_name("news.yaml").resolve()
-LOCAL_SCHEMA = Path("schemas") / "news.yaml"
-
-
-def default_schema_path() -> Path:
-    """``./schemas/news.yaml`` if the working directory has one, else the packaged schema."""
-    return LOCAL_SCHEMA.resolve() if LOCAL_SCHEMA.is_file() else PACKAGED_SCHEMA
-
-
-DEFAULT_SCHEMA = default_schema_path()
 
 
 def load_schema(path: str | Path | None = None) -> Schema:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
@@ -121,8 +120,3 @@ def _choice_lines(
         hint = f" hint={quoteattr(c.hint)}" if c.hint else ""
         out.append(f"{indent}<Choice value={quoteattr(c.value)}{hint}{attrs}/>")
     return out
-
-
-def rendered_path(schema_path: str | Path) -> Path:
-    """Where the rendered XML of a schema file lives (next to it, ``.xml``)."""
-    return Path(schema_path).with_suffix(".xml")
