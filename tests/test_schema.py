@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from datasets import ClassLabel
 
 from toolkit.cli import cli
+from toolkit.dataset.features import default_features
 from toolkit.errors import SchemaError
 from toolkit.schema import DEFAULT_SCHEMA, load_schema, parse_schema, rendered_path
 
@@ -54,7 +55,7 @@ def test_xml_has_every_label_in_schema_order():
 
 
 def test_features_follow_schema_order():
-    features = load_schema().features()
+    features = default_features(load_schema())
     entity = features["entities"].feature
     assert entity["label"].names == ["PER", "ORG", "LOC", "NORP", "EVENT", "PRODUCT"]
     assert entity["stance"].names == ["FAVOR", "AGAINST", "NEUTRAL"]
@@ -73,7 +74,7 @@ def test_changed_labels_flow_everywhere(tmp_path):
     root = ElementTree.fromstring(xml)  # still well-formed
     values = [el.get("value") for el in root.iter("Label")]
     assert 'Q&A <"odd">' in values
-    assert schema.features()["entities"].feature["label"].names[-1] == 'Q&A <"odd">'
+    assert default_features(schema)["entities"].feature["label"].names[-1] == 'Q&A <"odd">'
 
 
 @pytest.mark.parametrize(
@@ -182,7 +183,10 @@ def test_every_label_and_choice_has_guidelines_in_two_languages():
 def test_unknown_option_keys_are_refused():
     raw = yaml.safe_load(DEFAULT_SCHEMA.read_text(encoding="utf-8"))
     raw["spans"][0]["labels"][0]["exmaples"] = ["typo"]
-    with pytest.raises(SchemaError, match="unknown keys"):
+    with pytest.raises(
+        SchemaError,
+        match=r"spans\[0\]\.labels\[0\]: unknown key .exmaples. \(did you mean .examples.\?\)",
+    ):
         parse_schema(raw, "bad.yaml")
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from toolkit.dataset import version as v
 from toolkit.dataset import writer as w
 from toolkit.dataset.encode import ContentHash, RowEncoder, hashable_rows
+from toolkit.dataset.features import default_features
 from toolkit.errors import DatasetError
 from toolkit.schema import load_schema
 
@@ -25,7 +26,7 @@ SCHEMA = load_schema(Path(__file__).parents[2] / "schemas" / "news.yaml")
 
 
 def _news_features() -> Features:
-    return SCHEMA.features()
+    return default_features(SCHEMA)
 
 
 def _span(draw, group) -> dict:

@@ -17,6 +17,11 @@
 
 Extra profile directories (``CleanOptions.profile_dirs``) are read after the packaged ones; a
 profile with the same ``source`` replaces the packaged one.
+
+Each file is checked against :class:`VocabularyFile` (``_common.yaml``) or
+:class:`SiteProfileFile` before use: an unknown key (``end_heading:``), a value of the wrong kind
+or a regex that does not compile is a :class:`~toolkit.errors.SchemaError` naming the file, line
+and key (with the key meant, for a typo).
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-import yaml
+from pydantic import AfterValidator, ConfigDict
 
 from toolkit.clean.screen import FirstMatch, fold, needles, possible
 from toolkit.errors import InputError
+from toolkit.schema.yamlfile import StrictModel, YamlDocument, parse_yaml, validate
 
 _TRIM = " \t·•|:;,.!?-–—»«>›‹<*_\"'“”‘’()[]"
 
@@ -39,6 +45,60 @@ _TRIM = " \t·•|:;,.!?-–—»«>›‹<*_\"'“”‘’()[]"
 def line_key(line: str) -> str:
     """A line as compared with ``exact`` vocabularies: casefolded, trimmed, spaces collapsed."""
     return " ".join(line.casefold().strip(_TRIM).split())
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {pattern!r} ({exc})") from None
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
+
+
+class _FileModel(StrictModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True)  # `exact: [2024]` is the text 2024
+
+
+class LineRule(_FileModel):
+    """``lines.<reason>``: whole lines (``exact``) and regexes (``patterns``) of one reason."""
+
+    exact: tuple[str, ...] = ()
+    patterns: tuple[Regex, ...] = ()
+
+
+class BlockRule(_FileModel):
+    """``blocks[]``: lines from a ``start`` line to an ``end`` line, at most ``max_lines``."""
+
+    reason: str
+    start: Regex
+    end: Regex
+    max_lines: int = 8
+
+
+class VocabularyFile(_FileModel):
+    """The vocabulary keys of ``_common.yaml`` and of every site profile."""
+
+    lines: dict[str, LineRule] = {}
+    related_prefixes: tuple[str, ...] = ()
+    glued_markers: tuple[str, ...] = ()
+    end_headings: tuple[str, ...] = ()
+    credit_patterns: tuple[Regex, ...] = ()
+    bylines: dict[str, tuple[Regex, ...]] = {}
+    byline_labels: tuple[str, ...] = ()
+    blocks: tuple[BlockRule, ...] = ()
+    timezones: dict[str, str] = {}
+
+
+class SiteProfileFile(VocabularyFile):
+    """A site profile: how to recognise the site's pages, plus vocabulary for them."""
+
+    source: str
+    hosts: tuple[str, ...] = ()
+    signatures: tuple[Regex, ...] = ()
+    timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,34 +131,33 @@ class Vocabulary:
     credits: FirstMatch = field(default_factory=lambda: FirstMatch([]))  # credit
     memo: dict = field(default_factory=dict)  # line classifications (toolkit.clean.lines)
 
-    def add(self, data: dict[str, Any], where: str) -> None:
-        """Merge one YAML document (``_common.yaml`` or a profile) into this vocabulary."""
+    def add(self, data: VocabularyFile, where: str) -> None:
+        """Merge one checked file (``_common.yaml`` or a profile) into this vocabulary."""
         try:
-            for reason, spec in (data.get("lines") or {}).items():
-                for item in spec.get("exact") or ():
-                    self.exact.setdefault(line_key(str(item)), reason)
-                for pattern in spec.get("patterns") or ():
-                    re.compile(pattern)  # report a bad pattern with its own message
+            for reason, rule in data.lines.items():
+                for item in rule.exact:
+                    self.exact.setdefault(line_key(item), reason)
+                for pattern in rule.patterns:
                     self._sources.setdefault(reason, []).append(f"(?:{pattern})")
-            self.related_prefixes += [p.casefold() for p in data.get("related_prefixes") or ()]
-            self.glued_markers += list(data.get("glued_markers") or ())
-            self.end_headings |= {line_key(h) for h in data.get("end_headings") or ()}
-            self.credit += [re.compile(p, re.I) for p in data.get("credit_patterns") or ()]
-            for role, patterns in (data.get("bylines") or {}).items():
+            self.related_prefixes += [p.casefold() for p in data.related_prefixes]
+            self.glued_markers += list(data.glued_markers)
+            self.end_headings |= {line_key(h) for h in data.end_headings}
+            self.credit += [re.compile(p, re.I) for p in data.credit_patterns]
+            for role, patterns in data.bylines.items():
                 self.bylines += [(role, re.compile(p, re.IGNORECASE)) for p in patterns]
-            self.byline_labels |= {line_key(x) for x in data.get("byline_labels") or ()}
-            for b in data.get("blocks") or ():
-                start, end = re.compile(b["start"], re.I), re.compile(b["end"], re.I)
-                self.blocks.append(Block(b["reason"], start, end, int(b.get("max_lines", 8))))
-            self.timezones.update(data.get("timezones") or {})
-        except (re.error, KeyError, TypeError, AttributeError, ValueError) as exc:
+            self.byline_labels |= {line_key(x) for x in data.byline_labels}
+            for b in data.blocks:
+                start, end = re.compile(b.start, re.I), re.compile(b.end, re.I)
+                self.blocks.append(Block(b.reason, start, end, b.max_lines))
+            self.timezones.update(data.timezones)
+            self.patterns = [
+                (reason, re.compile("|".join(sources), re.IGNORECASE))
+                for reason, sources in self._sources.items()
+            ]
+        except re.error as exc:  # patterns that compile alone but not joined, e.g. `(?i)` inside
             raise InputError(f"{where}: invalid profile entry ({exc}); fix the YAML file") from exc
         self.memo.clear()
         self.glued_markers.sort(key=len, reverse=True)
-        self.patterns = [
-            (reason, re.compile("|".join(sources), re.IGNORECASE))
-            for reason, sources in self._sources.items()
-        ]
         self.reasons = FirstMatch(list(self._sources.items()), re.IGNORECASE)
         self.credits = FirstMatch([("credit", [p.pattern]) for p in self.credit], re.IGNORECASE)
 
@@ -147,14 +206,17 @@ class Profiles:
         return next((p for p in self.sites if p.source == source), None) if source else None
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> YamlDocument:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read profile ({exc})") from exc
-    if not isinstance(data, dict):
+    doc = parse_yaml(text, str(path))
+    if doc.data is None:
+        return YamlDocument(doc.source, {}, doc.lines)
+    if not isinstance(doc.data, dict):
         raise InputError(f"{path}: a profile must be a YAML mapping")
-    return data
+    return doc
 
 
 def load_profiles(extra_dirs: tuple[str, ...] = ()) -> Profiles:
@@ -173,30 +235,29 @@ def load_profiles(extra_dirs: tuple[str, ...] = ()) -> Profiles:
 def _load(files: tuple[tuple[str, int], ...]) -> Profiles:
     paths = [Path(name) for name, _ in files]
     common = Vocabulary()
-    raw: dict[str, tuple[Path, dict[str, Any]]] = {}
+    raw: dict[str, tuple[Path, SiteProfileFile]] = {}
     for path in paths:
-        data = _read(path)
+        doc = _read(path)
         if path.name == "_common.yaml":
-            common.add(data, str(path))
-        elif "source" not in data:
+            common.add(validate(VocabularyFile, doc), str(path))
+        elif "source" not in doc.data:
             raise InputError(f"{path}: a site profile needs a `source:` name")
         else:
-            raw[str(data["source"])] = (path, data)
+            site = validate(SiteProfileFile, doc)
+            raw[site.source] = (path, site)
     sites = []
-    for source, (path, data) in raw.items():
+    for source, (path, site) in raw.items():
         vocab = Vocabulary()
-        vocab.add(data, str(path))
+        vocab.add(site, str(path))
         vocab.add(_common_data(), "_common.yaml")
-        try:
-            signatures = tuple(re.compile(s, re.MULTILINE) for s in data.get("signatures") or ())
-        except re.error as exc:
-            raise InputError(f"{path}: invalid signature regex ({exc})") from exc
-        hosts = tuple(str(h).lower() for h in data.get("hosts") or ())
+        signatures = tuple(re.compile(s, re.MULTILINE) for s in site.signatures)
+        hosts = tuple(h.lower() for h in site.hosts)
         need = tuple(needles(s.pattern, s.flags) for s in signatures)
-        sites.append(Profile(source, hosts, signatures, data.get("timezone"), vocab, need))
+        sites.append(Profile(source, hosts, signatures, site.timezone, vocab, need))
     return Profiles(common, sites)
 
 
 @lru_cache(maxsize=1)
-def _common_data() -> dict[str, Any]:
-    return _read(Path(str(resources.files("toolkit.clean") / "profiles" / "_common.yaml")))
+def _common_data() -> VocabularyFile:
+    path = Path(str(resources.files("toolkit.clean") / "profiles" / "_common.yaml"))
+    return validate(VocabularyFile, _read(path))
