@@ -47,6 +47,7 @@ class CleanOptions:
     repeated_min_docs: int = 3
     repeated_min_share: float = 0.3
     profile_dirs: tuple[str, ...] = ()
+    encoding: str | None = None  # force this encoding for every input (else sniffed)
 
 
 @dataclass(slots=True)
@@ -152,8 +153,16 @@ def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
             "lines_kept": len(seg.kept),
             "removed": dict(sorted(seg.removed.items())),
             "flags": seg.flags,
+            "encoding": _encoding(doc),
         },
     )
+
+
+def _encoding(doc: RawDoc) -> dict[str, Any] | None:
+    """How the input's bytes were decoded (None for text given as a Python string)."""
+    if doc.encoding is None:
+        return None
+    return {"name": doc.encoding, "from": doc.encoding_via, "replaced": doc.encoding_replaced}
 
 
 def _published(
