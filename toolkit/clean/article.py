@@ -100,7 +100,11 @@ def _profile(ctx: Context, doc: RawDoc, host: str | None, text: str) -> Profile 
 
 def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
     """Clean one raw document (no filtering); a Reject only when HTML has no main content."""
-    page = extract_html(doc.html, doc.url) if doc.html is not None else None
+    page = (
+        extract_html(doc.html, doc.url, ctx.profiles.common.timezones)
+        if doc.html is not None
+        else None
+    )
     if doc.html is not None and page is None:
         return Reject(doc.origin, "no_content", f"{doc.origin}: no article text found in the HTML")
     url = doc.url or (page.url if page else None)
@@ -173,16 +177,18 @@ def _published(
     zone: str | None,
 ) -> str | None:
     """Publish time, first found: the input's field, the HTML markup (with its time), the
-    page's dateline, the HTML day (trafilatura)."""
+    page's dateline (unless the markup gives another day), the markup's day."""
     if doc.published_at and (value := parse_iso_or_text(doc.published_at, zones, zone)):
         return value
     if page and page.published and not page.day_only:
         if value := parse_iso_or_text(page.published, zones):
             return value
+    if page and page.published and dateline and dateline[:10] != page.published[:10]:
+        return page.published  # the markup's day over a dateline of another day
     if dateline:
         return dateline
     if page and page.published:
-        return parse_iso_or_text(page.published, zones)
+        return page.published
     return None
 
 
