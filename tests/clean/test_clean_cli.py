@@ -81,7 +81,8 @@ def mixed_inputs(tmp_path: Path) -> Path:
     (src / "b_empty.txt").write_text("Beranda\nADVERTISEMENT\nBagikan\n", encoding="utf-8")
     short = ["Hujan turun deras di Jakarta sejak pagi tadi, kata warga setempat."]
     (src / "c_short.txt").write_text(page("Judul Pendek Sekali Ini", short), encoding="utf-8")
-    (src / "d_bad.txt").write_bytes(b"Judul Berita\nKalimat pertama \xff\xfe rusak.\n")
+    # binary bytes in no encoding (a Windows-1252 page is decoded, see test_clean_encoding)
+    (src / "d_bad.txt").write_bytes(b"Judul Berita\nKalimat pertama " + bytes(range(256)))
     (src / "nested" / "e_german.txt").write_text(page("Neue Massnahmen", GERMAN), "utf-8")
     (src / "notes.md").write_text("not an input", encoding="utf-8")
     good = {
@@ -145,7 +146,7 @@ def test_every_input_is_kept_or_rejected_with_a_reason(mixed_inputs: Path, tmp_p
 
     by_reason = {r["reason"]: r for r in read_jsonl(rejects)}
     assert by_reason["undecodable"]["detail"] == (
-        f"{mixed_inputs / 'd_bad.txt'}: invalid UTF-8 at byte offset 29; "
+        f"{mixed_inputs / 'd_bad.txt'}: invalid UTF-8 at byte offset {29 + 128}; "
         "re-encode the file as UTF-8"
     )
     assert by_reason["malformed_json"]["origin"] == f"{mixed_inputs / 'f_records.jsonl'}:2"
@@ -265,7 +266,7 @@ def test_undecodable_records_name_file_line_and_offset(tmp_path: Path) -> None:
         f"{tmp_path / 'in.jsonl'}: invalid UTF-8 at byte offset {offset}; "
         "re-encode the file as UTF-8 (line 2)",
         f"{tmp_path / 'in.csv'}:3: invalid UTF-8 byte 0xff at character 4 of a field; "
-        "re-encode the file as UTF-8",
+        "give the file's encoding with --encoding, or re-encode it as UTF-8",
     ]
 
 

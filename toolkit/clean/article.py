@@ -47,6 +47,7 @@ class CleanOptions:
     repeated_min_docs: int = 3
     repeated_min_share: float = 0.3
     profile_dirs: tuple[str, ...] = ()
+    encoding: str | None = None  # force this encoding for every input (else sniffed)
 
 
 @dataclass(slots=True)
@@ -99,7 +100,11 @@ def _profile(ctx: Context, doc: RawDoc, host: str | None, text: str) -> Profile 
 
 def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
     """Clean one raw document (no filtering); a Reject only when HTML has no main content."""
-    page = extract_html(doc.html, doc.url) if doc.html is not None else None
+    page = (
+        extract_html(doc.html, doc.url, ctx.profiles.common.timezones)
+        if doc.html is not None
+        else None
+    )
     if doc.html is not None and page is None:
         return Reject(doc.origin, "no_content", f"{doc.origin}: no article text found in the HTML")
     url = doc.url or (page.url if page else None)
@@ -152,8 +157,16 @@ def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
             "lines_kept": len(seg.kept),
             "removed": dict(sorted(seg.removed.items())),
             "flags": seg.flags,
+            "encoding": _encoding(doc),
         },
     )
+
+
+def _encoding(doc: RawDoc) -> dict[str, Any] | None:
+    """How the input's bytes were decoded (None for text given as a Python string)."""
+    if doc.encoding is None:
+        return None
+    return {"name": doc.encoding, "from": doc.encoding_via, "replaced": doc.encoding_replaced}
 
 
 def _published(
@@ -164,16 +177,18 @@ def _published(
     zone: str | None,
 ) -> str | None:
     """Publish time, first found: the input's field, the HTML markup (with its time), the
-    page's dateline, the HTML day (trafilatura)."""
+    page's dateline (unless the markup gives another day), the markup's day."""
     if doc.published_at and (value := parse_iso_or_text(doc.published_at, zones, zone)):
         return value
     if page and page.published and not page.day_only:
         if value := parse_iso_or_text(page.published, zones):
             return value
+    if page and page.published and dateline and dateline[:10] != page.published[:10]:
+        return page.published  # the markup's day over a dateline of another day
     if dateline:
         return dateline
     if page and page.published:
-        return parse_iso_or_text(page.published, zones)
+        return page.published
     return None
 
 

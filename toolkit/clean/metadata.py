@@ -1,10 +1,10 @@
 """Article metadata: HTML extraction, source, language.
 
-* **HTML** (:func:`extract_html`): trafilatura extracts the main text and the title, author,
-  site name and canonical url; the publish time comes from the page's machine-readable markup
-  (``article:published_time``, ``itemprop=datePublished``, JSON-LD ``datePublished``,
-  ``<time datetime>``), which keeps the time and UTC offset that trafilatura's date (a day only)
-  drops; failing that, a dateline in the text, then trafilatura's date.
+* **HTML** (:func:`extract_html`): trafilatura extracts the main text, site name and canonical
+  url; title, publish time and author are scored candidates from the page's structured data
+  (JSON-LD, OpenGraph, ``<meta>``, ``<time>``; :mod:`toolkit.clean.htmlmeta`), trafilatura's
+  metadata being one weaker candidate. The markup keeps the time and UTC offset that
+  trafilatura's date (a day only) drops; without a time there, the dateline in the text wins.
 * **Source** (:func:`source_name`), first found: the input's ``source`` field, the matching site
   profile, the url host (``www.thejakartapost.com`` → ``thejakartapost``, ``bbc.co.uk`` →
   ``bbc``), the HTML site name, the first paragraph's dateline prefix (``TEMPO.CO, Jakarta -``
@@ -21,13 +21,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from toolkit.clean.dates import parse_iso_or_text
+from toolkit.clean.htmlmeta import Choices, candidates
 from toolkit.errors import ToolkitError
 
 _SLD = frozenset({"co", "com", "net", "org", "go", "ac", "or", "web", "my", "sch", "gov", "edu"})
@@ -104,72 +105,50 @@ class HtmlPage:
     author: str | None
     url: str | None
     sitename: str | None
-    published: str | None  # ISO string from markup, or trafilatura's day
+    published: str | None  # ISO 8601, with the page's offset when it gives one
     day_only: bool
+    choices: Choices | None = None  # every candidate, scored (``toolkit clean --explain``)
 
 
-_DATE_XPATHS = (
-    '//meta[@property="article:published_time"]/@content',
-    '//meta[@name="article:published_time"]/@content',
-    '//meta[@itemprop="datePublished"]/@content',
-    '//*[@itemprop="datePublished"]/@datetime',
-    '//meta[@name="pubdate" or @name="publishdate" or @name="publish-date"]/@content',
-    '//meta[@property="og:published_time"]/@content',
-    '//meta[@name="dc.date" or @name="DC.date.issued" or @name="date"]/@content',
-)
-
-
-def _markup_date(tree) -> str | None:
-    for xpath in _DATE_XPATHS:
-        values = [v.strip() for v in tree.xpath(xpath) if v and v.strip()]
-        if values:
-            return values[0]
-    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            found = _find_key(json.loads(script), "datePublished")
-        except ValueError:
-            continue
-        if found:
-            return found
-    values = tree.xpath("//article//time/@datetime") or tree.xpath("//time/@datetime")
-    return values[0].strip() if values else None
-
-
-def _find_key(data: object, key: str) -> str | None:
-    if isinstance(data, dict):
-        if isinstance(data.get(key), str):
-            return data[key]
-        data = list(data.values())
-    if isinstance(data, list):
-        for item in data:
-            if found := _find_key(item, key):
-                return found
-    return None
-
-
-def extract_html(html: str | bytes, url: str | None = None) -> HtmlPage | None:
-    """Main text and metadata of an HTML page, or None when trafilatura finds no content."""
+def extract_html(
+    html: str | bytes, url: str | None = None, zones: dict[str, str] | None = None
+) -> HtmlPage | None:
+    """Main text and metadata of an HTML page, or None when trafilatura finds no content.
+    Title, publish time and author: :func:`toolkit.clean.htmlmeta.candidates` over the
+    page's structured data, with trafilatura's metadata as one more (weaker) candidate."""
     from trafilatura import bare_extraction
     from trafilatura.utils import load_html
 
     tree = load_html(html)
     if tree is None:
         return None
-    published = _markup_date(tree)
     doc = bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True
     )
     if doc is None or not (doc.text or "").strip():
         return None
-    day_only = published is None and bool(doc.date)
+    extra = [
+        ("title", "trafilatura", doc.title or ""),
+        ("author", "trafilatura", doc.author or ""),
+        ("published", "trafilatura", doc.date or ""),
+    ]
+    page_url = doc.url or url
+    choices = candidates(
+        tree,  # bare_extraction works on a copy of the tree
+        lambda value: parse_iso_or_text(value, zones or {}),
+        extra,
+        source_from_host(host_of(page_url)),
+    )
+    published = choices.best("published")
     return HtmlPage(
         text=doc.text,
-        title=doc.title or None,
-        author=doc.author or None,
-        url=doc.url or url,
+        title=choices.best("title"),
+        author=choices.best("author"),
+        url=page_url,
         sitename=doc.sitename or None,
-        published=published or doc.date or None,
-        day_only=day_only,
+        published=published,
+        day_only=bool(published) and len(published) <= 10,
+        choices=choices,
     )
 
 

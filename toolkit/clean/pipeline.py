@@ -42,6 +42,7 @@ from toolkit.clean.article import (
     site_key,
 )
 from toolkit.clean.dedup import Deduper, signature
+from toolkit.clean.encoding import check_encoding
 from toolkit.clean.metadata import LanguageDetector, host_of
 from toolkit.clean.normalize import split_lines
 from toolkit.clean.profile import Profiles, load_profiles
@@ -224,7 +225,7 @@ def _first_pass(
     ``options.workers`` > 1 the items are read here and prepared in the workers."""
     seen = RepeatedLines(options.repeated_min_docs, options.repeated_min_share)
     lazy = options.workers > 1  # JSON lines decoded in the workers
-    items = chain.from_iterable(read_file(f, lazy) for f in files)
+    items = chain.from_iterable(read_file(f, lazy, options.encoding) for f in files)
 
     def keep(blob: bytes) -> None:
         if spool is not None:
@@ -297,6 +298,8 @@ def clean_files(
     with tempfile.TemporaryDirectory(prefix="toolkit-clean-") as tmpdir:
         files = _spool_stdin(files, stdin, tmpdir)
         LanguageDetector(options.languages)  # fail fast on a bad --lang
+        if options.encoding:
+            check_encoding(options.encoding)  # and on an unknown --encoding
         sink = _Sink(stats, output, reject_path, eager_rejects=rejects is not None)
         ok = False
         try:
@@ -307,7 +310,7 @@ def clean_files(
                 with spool.open("wb") as fh:
                     repeated = _first_pass(files, options, fh)
                 chunks = _replay(spool)
-            items = chain.from_iterable(read_file(f) for f in files)
+            items = chain.from_iterable(read_file(f, encoding=options.encoding) for f in files)
             dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
             signed = _clean_signed(items, options, repeated, sign=True, chunks=chunks)
             with closing(signed):  # closed at once on an error: the pool stops

@@ -10,6 +10,9 @@ JSON lines, ``<`` → HTML, anything else → one text page).
 
 Every record read is yielded exactly once, as a :class:`RawDoc` or a :class:`Reject`
 (undecodable bytes with the byte offset, malformed JSON with ``file:line``, no text field).
+Pages (``.txt``, ``.html``) are decoded as a browser does (:mod:`toolkit.clean.encoding`: BOM,
+``<meta charset>``, UTF-8, a detector); record files are UTF-8 (a BOM is allowed) unless
+``encoding`` forces another. The encoding used is kept on the document (``RawDoc.encoding``).
 Files are read lazily, a line or a Parquet batch at a time, except ``.json`` which is loaded
 whole.
 """
@@ -27,6 +30,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from toolkit.clean.encoding import UTF8, Undecodable, decode
 from toolkit.errors import InputError
 
 TEXT_SUFFIXES = {".txt": "txt", ".html": "html", ".htm": "html"}
@@ -50,6 +54,9 @@ class RawDoc:
     author: str | None = None
     language: str | None = None
     source_id: str | None = None
+    encoding: str | None = None  # the codec that decoded the bytes, e.g. "cp1252"
+    encoding_via: str | None = None  # forced, bom, declared, utf-8, detected
+    encoding_replaced: int = 0  # bad byte sequences decoded as U+FFFD (a browser's "�")
     # set by the pipeline's first pass on text pages: (normalised lines, profile source or
     # None), so the cleaning pass does not normalise and match the page again
     prepared: tuple[list[str], str | None] | None = None
@@ -115,19 +122,23 @@ class RawLine:
     lineno: int
     base: int  # byte offset of the line in the file
     data: bytes
+    encoding: str | None = None  # forced with --encoding, else UTF-8
 
 
-def read_file(f: InputFile, lazy: bool = False) -> Iterator[RawDoc | Reject | RawLine]:
-    """Yield every record of one input file; with ``lazy``, JSON lines as :class:`RawLine`."""
+def read_file(
+    f: InputFile, lazy: bool = False, encoding: str | None = None
+) -> Iterator[RawDoc | Reject | RawLine]:
+    """Yield every record of one input file; with ``lazy``, JSON lines as :class:`RawLine`.
+    ``encoding`` forces the encoding of every file (``--encoding``)."""
     try:
         if f.kind in ("txt", "html"):
-            yield _read_page(f)
+            yield _read_page(f, encoding)
         elif f.kind == "jsonl":
-            yield from _read_jsonl(f, lazy)
+            yield from _read_jsonl(f, lazy, encoding)
         elif f.kind == "json":
-            yield from _read_json(f)
+            yield from _read_json(f, encoding)
         elif f.kind == "csv":
-            yield from _read_csv(f)
+            yield from _read_csv(f, encoding)
         elif f.kind == "parquet":
             yield from _read_parquet(f)
         else:
@@ -141,23 +152,46 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _undecodable(name: str, exc: UnicodeDecodeError, base: int = 0) -> str:
-    offset = base + exc.start
-    return f"{name}: invalid UTF-8 at byte offset {offset}; re-encode the file as UTF-8"
+def _undecodable(name: str, exc: UnicodeDecodeError | Undecodable, base: int = 0) -> str:
+    offset = base + (exc.offset if isinstance(exc, Undecodable) else exc.start)
+    encoding = exc.encoding if isinstance(exc, Undecodable) else None
+    if encoding in (None, UTF8):
+        return f"{name}: invalid UTF-8 at byte offset {offset}; re-encode the file as UTF-8"
+    return (
+        f"{name}: not valid {encoding} at byte offset {offset}; give the file's encoding "
+        "with --encoding, or re-encode it as UTF-8"
+    )
 
 
-def _read_page(f: InputFile) -> RawDoc | Reject:
+def _read_page(f: InputFile, encoding: str | None = None) -> RawDoc | Reject:
     data = f.path.read_bytes()
-    if f.kind == "html":
-        return RawDoc(f.name, _sha(data), html=data)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
+        page = decode(data, html=f.kind == "html", forced=encoding)
+    except Undecodable as exc:
         return Reject(f.name, "undecodable", _undecodable(f.name, exc), {"raw_sha256": _sha(data)})
-    return RawDoc(f.name, _sha(data), text=text)
+    doc = RawDoc(f.name, _sha(data), encoding=page.encoding, encoding_via=page.via)
+    doc.encoding_replaced = page.replaced
+    if f.kind == "html":
+        doc.html = page.text
+    else:
+        doc.text = page.text
+    return doc
 
 
-def _read_jsonl(f: InputFile, lazy: bool = False) -> Iterator[RawDoc | Reject | RawLine]:
+def _decode_record_bytes(data: bytes, encoding: str | None) -> str:
+    """A record file's bytes (a JSON line, a JSON file) as text: UTF-8 (BOM allowed) or the
+    forced encoding; raises :class:`Undecodable`."""
+    if encoding:
+        return decode(data, forced=encoding).text
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Undecodable(UTF8, exc.start, exc.reason) from None
+
+
+def _read_jsonl(
+    f: InputFile, lazy: bool = False, encoding: str | None = None
+) -> Iterator[RawDoc | Reject | RawLine]:
     offset = 0
     with f.path.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
@@ -165,7 +199,7 @@ def _read_jsonl(f: InputFile, lazy: bool = False) -> Iterator[RawDoc | Reject | 
             offset += len(raw)
             if not raw.strip():
                 continue
-            line = RawLine(f.name, lineno, base, raw)
+            line = RawLine(f.name, lineno, base, raw, encoding)
             yield line if lazy else parse_line(line)
 
 
@@ -173,8 +207,8 @@ def parse_line(item: RawLine) -> RawDoc | Reject:
     """The record of one JSON line (see :class:`RawLine`)."""
     origin = f"{item.name}:{item.lineno}"
     try:
-        line = item.data.decode("utf-8")
-    except UnicodeDecodeError as exc:
+        line = _decode_record_bytes(item.data, item.encoding)
+    except Undecodable as exc:
         detail = f"{_undecodable(item.name, exc, item.base)} (line {item.lineno})"
         return Reject(origin, "undecodable", detail)
     try:
@@ -182,13 +216,13 @@ def parse_line(item: RawLine) -> RawDoc | Reject:
     except ValueError as exc:
         detail = f"{origin}: malformed JSON ({exc}); fix or remove the line"
         return Reject(origin, "malformed_json", detail, {"raw": line.rstrip("\n")})
-    return record(obj, origin)
+    return record(obj, origin, item.encoding)
 
 
-def _read_json(f: InputFile) -> Iterator[RawDoc | Reject]:
+def _read_json(f: InputFile, encoding: str | None = None) -> Iterator[RawDoc | Reject]:
     try:
-        data = json.loads(f.path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as exc:
+        data = json.loads(_decode_record_bytes(f.path.read_bytes(), encoding))
+    except Undecodable as exc:
         yield Reject(f.name, "undecodable", _undecodable(f.name, exc))
         return
     except ValueError as exc:
@@ -196,12 +230,14 @@ def _read_json(f: InputFile) -> Iterator[RawDoc | Reject]:
         return
     items = data if isinstance(data, list) else [data]
     for i, obj in enumerate(items):
-        yield record(obj, f"{f.name}:item {i}" if isinstance(data, list) else f.name)
+        origin = f"{f.name}:item {i}" if isinstance(data, list) else f.name
+        yield record(obj, origin, encoding)
 
 
-def _read_csv(f: InputFile) -> Iterator[RawDoc | Reject]:
+def _read_csv(f: InputFile, encoding: str | None = None) -> Iterator[RawDoc | Reject]:
     csv.field_size_limit(sys.maxsize)
-    with f.path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+    codec = encoding or "utf-8-sig"
+    with f.path.open(encoding=codec, errors="surrogateescape", newline="") as fh:
         reader = csv.DictReader(fh)
         start = 2
         for row in reader:
@@ -212,11 +248,12 @@ def _read_csv(f: InputFile) -> Iterator[RawDoc | Reject]:
                 pos = next(i for i, c in enumerate(bad) if "\udc80" <= c <= "\udcff")
                 detail = (
                     f"{origin}: invalid UTF-8 byte 0x{ord(bad[pos]) - 0xDC00:02x} at character "
-                    f"{pos} of a field; re-encode the file as UTF-8"
+                    f"{pos} of a field; give the file's encoding with --encoding, or re-encode "
+                    "it as UTF-8"
                 )
                 yield Reject(origin, "undecodable", detail)
                 continue
-            yield record(row, origin)
+            yield record(row, origin, encoding)
 
 
 def _csv_strings(row: dict) -> Iterator[str]:
@@ -279,8 +316,9 @@ def _lone_surrogate(obj: Any) -> str | None:
     return None
 
 
-def record(obj: Any, origin: str) -> RawDoc | Reject:
-    """A raw document from one JSON/CSV/Parquet record."""
+def record(obj: Any, origin: str, encoding: str | None = None) -> RawDoc | Reject:
+    """A raw document from one JSON/CSV/Parquet record (``encoding``: the file's, when
+    forced; an ``html`` field given as bytes is decoded like a page)."""
     bad = _lone_surrogate(obj)
     if bad is not None:
         detail = (
@@ -300,6 +338,14 @@ def record(obj: Any, origin: str) -> RawDoc | Reject:
     body = text if text is not None else html
     raw = body.encode("utf-8", errors="surrogatepass") if isinstance(body, str) else body
     doc = RawDoc(origin, _sha(raw), text=text, html=None if text is not None else html)
+    doc.encoding, doc.encoding_via = (encoding, "forced") if encoding else (UTF8, "utf-8")
+    if isinstance(doc.html, bytes):
+        try:
+            page = decode(doc.html, html=True, forced=encoding)
+        except Undecodable as exc:
+            return Reject(origin, "undecodable", f"{origin}: the html field: {exc}")
+        doc.html, doc.encoding, doc.encoding_via = page.text, page.encoding, page.via
+        doc.encoding_replaced = page.replaced
     for name in FIELDS:
         setattr(doc, name, _text(obj.get(name)))
     doc.source_id = _text(obj.get("id"))

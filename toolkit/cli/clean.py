@@ -53,6 +53,12 @@ from toolkit.errors import ToolkitError
     type=click.Path(file_okay=False),
     help="Extra directory of site profiles (*.yaml); may be repeated.",
 )
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="Decode every input with this encoding (e.g. windows-1252) instead of sniffing "
+    "(BOM, <meta charset>, UTF-8, detector).",
+)
 @handles_errors
 def clean(
     inputs: tuple[str, ...],
@@ -64,6 +70,7 @@ def clean(
     workers: int,
     min_words: int,
     profile_dirs: tuple[str, ...],
+    encoding: str | None,
 ) -> None:
     """Clean raw scraped news pages into article records.
 
@@ -75,6 +82,7 @@ def clean(
     Example:
       toolkit clean samples/ -o articles.parquet --rejects rejects.jsonl --report report.json
       toolkit clean scraped.jsonl -o articles.jsonl --dedup drop --lang id,en --workers 4
+      toolkit clean old-archive/ -o articles.jsonl --encoding windows-1252
     """
     if not inputs:
         raise ToolkitError("no inputs; give files, directories or - for standard input")
@@ -84,6 +92,7 @@ def clean(
         workers=workers,
         min_words=min_words,
         profile_dirs=profile_dirs,
+        encoding=encoding,
     )
     stats = clean_files(inputs, output, rejects=rejects, report=report, options=options)
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats.rejected_by_reason.items()))
