@@ -150,4 +150,47 @@ def diff(name: str, old: str, new: str, exports_dir: str, as_json: bool) -> None
     click.echo(json.dumps(result, indent=2) if as_json else render_diff(result), nl=not as_json)
 
 
+@dataset.command()
+@click.argument("ref")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["spacy", "conll", "jsonl"]),
+    required=True,
+    help="spacy: DocBins; conll: tokens and BIO tags; jsonl: one resolved row a line.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Directory for train/dev/test files (created; files of the same name are replaced).",
+)
+@click.option(
+    "--lang",
+    default="xx",
+    show_default=True,
+    help="spaCy language for rows whose `language` spaCy does not know (xx: multi-language).",
+)
+@exports_option
+def export(ref: str, fmt: str, out_dir: str, lang: str, exports_dir: str) -> None:
+    """Export REF (NAME, NAME/VERSION or a path) as spaCy DocBins, CoNLL or JSON lines.
+
+    Writes train, dev (the version's validation split) and test files. spaCy uses blank
+    languages only (tokenisation, no model); spans that do not fall on token boundaries are
+    counted, listed in export-report.json and kept in each Doc's user_data.
+
+    \b
+    Example:
+      toolkit dataset export news-demo/0.1.0 --format spacy -o corpus/
+      toolkit dataset export news-demo --format conll -o conll/
+    """
+    from toolkit.dataset.export import export_version
+
+    path = v.resolve_ref(ref, exports_dir)
+    report = export_version(path, out_dir, fmt, lang=lang)
+    click.echo(report.summary())
+
+
 COMMANDS = [dataset]
