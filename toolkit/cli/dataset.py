@@ -193,4 +193,29 @@ def export(ref: str, fmt: str, out_dir: str, lang: str, exports_dir: str) -> Non
     click.echo(report.summary())
 
 
+@dataset.command()
+@click.argument("ref")
+@exports_option
+def card(ref: str, exports_dir: str) -> None:
+    """Redraw REF's figures (figures/*.png) and the card's figures section.
+
+    For versions written before figures existed or without matplotlib. Only README.md,
+    figures/ and their manifest entries change; data files and content_sha256 do not, and
+    `toolkit dataset verify` passes afterwards. Needs the plots extra (matplotlib).
+
+    \b
+    Example:
+      toolkit dataset card news-demo/0.1.0
+    """
+    from toolkit.dataset.plots import refresh_card
+
+    path = v.resolve_ref(ref, exports_dir)
+    m = v.read_manifest(path)
+    figures = refresh_card(path, ref=f"{m.get('name', path.parent.name)}/{path.name}")
+    click.echo(
+        f"Card of {path} refreshed: {len(figures)} figure(s)"
+        + (f" ({', '.join(f.path for f in figures)})" if figures else "")
+    )
+
+
 COMMANDS = [dataset]

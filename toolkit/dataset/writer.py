@@ -502,6 +502,7 @@ class VersionWriter:
                 _write_bytes(stage / rel, content)
         load_root = self._root.as_posix() if not self._root.is_absolute() else self._root.name
         data_files = {c: {s: f[s] for s in SPLITS if s in f} for c, f in self._files.items()}
+        figures = _figures(stage, manifest, self._folder, card) if card.figures else ""
         text = render_card(
             card,
             manifest,
@@ -509,6 +510,7 @@ class VersionWriter:
             data_files=data_files,
             load_path=f"{load_root}/{self.name}/{version}",
             default_config=DEFAULT_CONFIG,
+            figures=figures,
         )
         _write_bytes(stage / CARD, text.encode("utf-8"))
         manifest["files"] = {
@@ -517,6 +519,21 @@ class VersionWriter:
         }
         blob = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         _write_bytes(stage / MANIFEST, blob.encode("utf-8"))
+
+
+def _figures(stage: Path, manifest: dict, folder: Path, card: CardInfo) -> str:
+    """Draw the version's figures into the stage (so the manifest checksums them) and return
+    the card's figures section; without matplotlib, a section saying how to get them."""
+    from toolkit.dataset import plots
+
+    ref = f"{manifest['name']}/{manifest['version']}"
+    if not plots.have_matplotlib():
+        manifest["figures"] = []
+        return plots.figures_markdown(None, ref)
+    parent = folder / manifest["parent_version"] if manifest.get("parent_version") else None
+    drawn = plots.draw_figures(stage, manifest, stage, parent)
+    manifest["figures"] = [f.path for f in drawn]
+    return plots.figures_markdown(drawn, ref)
 
 
 def write_version(
@@ -601,7 +618,7 @@ def _manifest_keys() -> tuple[str, ...]:
     return (
         "format", "name", "version", "parent_version", "created_at", "toolkit_version",
         "schema", "source", "configs", "rows", "counts", "content_sha256", "extra_files",
-        "files",
+        "files", "figures", "card_refreshed_at",
     )  # fmt: skip
 
 

@@ -214,6 +214,7 @@ class _Build:
             label_distribution={k: dict(v) for k, v in self.stats.labels.items()},
             policy=f"{options.policy} (span matching: {options.match})",
             sections=sections,
+            figures=True,
         )
 
 
