@@ -218,4 +218,36 @@ def card(ref: str, exports_dir: str) -> None:
     )
 
 
+@dataset.command()
+@click.argument("ref")
+@click.option("--repo", required=True, help="Hub dataset repository, OWNER/NAME.")
+@click.option("--tag", default=None, help="Tag of the commit (default: v<version>).")
+@click.option("--private", is_flag=True, help="Create the repository private if it is new.")
+@click.option("--dry-run", is_flag=True, help="Check and print the plan and files; no network.")
+@exports_option
+def publish(
+    ref: str, repo: str, tag: str | None, private: bool, dry_run: bool, exports_dir: str
+) -> None:
+    """Upload REF to a Hugging Face Hub dataset repository and tag the commit.
+
+    The version's files (card, Parquet, figures, manifest) become one commit of REPO, which
+    is tagged v<version>, so `load_dataset(REPO, revision="v0.2.0")` gives exactly that
+    version. The token comes from HF_TOKEN or `huggingface-cli login`.
+
+    \b
+    Example:
+      toolkit dataset publish news-demo/0.2.0 --repo my-org/news-demo --dry-run
+      toolkit dataset publish news-demo/0.2.0 --repo my-org/news-demo
+    """
+    from toolkit.dataset.publish import plan_publish, run_publish
+
+    plan = plan_publish(v.resolve_ref(ref, exports_dir), repo, tag=tag, private=private)
+    click.echo(plan.render())
+    if dry_run:
+        click.echo("Dry run: nothing was uploaded.")
+        return
+    commit = run_publish(plan)
+    click.echo(f"Published {plan.repo}@{plan.tag} (commit {commit})")
+
+
 COMMANDS = [dataset]
