@@ -9,9 +9,9 @@ from pathlib import Path
 from benchmarks import synth
 from toolkit.dataset.card import CardInfo
 from toolkit.dataset.tokens import token_row, tokens_features
-from toolkit.dataset.version import write_version
+from toolkit.dataset.version import file_sha256, write_version
 from toolkit.pseudonyms import Pseudonymizer
-from toolkit.pull import file_sha256, pull_to_version
+from toolkit.pull import PullOptions, pull_to_version
 from toolkit.schema import load_schema
 from toolkit.tasks import schema_tag
 
@@ -143,8 +143,7 @@ def pull_synthetic(tmp: Path, exports: Path, n: int = 120, seed: int = 5) -> Pat
     result, _ = pull_to_version(
         SCHEMA,
         export,
-        dataset="news",
-        exports_dir=exports,
+        PullOptions(dataset="news", exports_dir=exports),
         source={"kind": "export-file", "file": export.name, "sha256": file_sha256(export)},
         pseudonymize=Pseudonymizer(b"test-key"),
     )
