@@ -39,7 +39,6 @@ from typing import Any
 from toolkit.dataset.version import (
     CARD,
     DEFAULT_CONFIG,
-    LOCK,
     MANIFEST,
     SHARD,
     SPLITS,
@@ -321,24 +320,13 @@ def refresh_card(
     the manifest entries of those files; nothing else changes. A version whose other files do
     not match the manifest is refused (problems with the card or figures alone, e.g. from an
     interrupted refresh, are what this repairs)."""
-    from filelock import FileLock, Timeout
+    from toolkit.dataset.writer import dataset_lock
 
     folder = Path(folder)
-    plt_missing = not have_matplotlib()
-    if plt_missing:
+    if not have_matplotlib():
         raise DatasetError(f"drawing the card's figures needs matplotlib: {INSTALL_HINT}")
-    lock = FileLock(str(folder.parent / LOCK), timeout=lock_timeout)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise DatasetError(
-            f"{folder.parent}: another process is writing this dataset (lock held for "
-            f"{lock_timeout:g} s); wait for it and run again"
-        ) from None
-    try:
+    with dataset_lock(folder.parent, lock_timeout):
         return _refresh(folder, ref or f"{folder.parent.name}/{folder.name}")
-    finally:
-        lock.release()
 
 
 def _refresh(folder: Path, ref: str) -> list[Figure]:

@@ -21,7 +21,8 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -352,8 +353,6 @@ class VersionWriter:
         lock_timeout: float = 60.0,
     ) -> WriteResult:
         """Publish the rows added so far as a new version (see :func:`write_version`)."""
-        from filelock import FileLock, Timeout
-
         if self._done:
             raise DatasetError("this writer has already committed or aborted; start a new one")
         try:
@@ -373,21 +372,10 @@ class VersionWriter:
                 )
             hashes = {c: features_sha256(f) for c, f in self.features.items()}
             content = self._hash.hexdigest(hashes, SPLITS)
-            lock = FileLock(str(self._folder / LOCK), timeout=lock_timeout)
-            try:
-                lock.acquire()
-            except Timeout:
-                raise DatasetError(
-                    f"{self._folder}: another pull is writing this dataset (lock "
-                    f"{self._folder / LOCK} held for {lock_timeout:g} s); wait for it to "
-                    "finish and run again"
-                ) from None
-            try:
+            with dataset_lock(self._folder, lock_timeout):
                 return self._publish(
                     meta, extras, hashes, content, card, version, bump, skip_if_unchanged
                 )
-            finally:
-                lock.release()
         finally:
             if not self._done:
                 self.abort()
@@ -599,6 +587,26 @@ def write_version(
             skip_if_unchanged=skip_if_unchanged,
             lock_timeout=lock_timeout,
         )
+
+
+@contextmanager
+def dataset_lock(folder: Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock of a dataset directory (``<name>/.lock``) that every writer of its
+    versions takes; DatasetError after ``timeout`` seconds."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(folder / LOCK), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise DatasetError(
+            f"{folder}: another pull is writing this dataset (lock {folder / LOCK} held for "
+            f"{timeout:g} s); wait for it to finish and run again"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _same_content(previous: Path, content: str) -> bool:
