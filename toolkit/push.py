@@ -57,6 +57,7 @@ from toolkit.labelstudio.retry import (
     is_transient,
     with_retries,
 )
+from toolkit.progress import SILENT, Progress
 from toolkit.push_cache import PushCache, Snapshot
 
 
@@ -289,7 +290,7 @@ def push_tasks(
     max_attempts: int = 6,
     backoff: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = SILENT,
     retry: RetryPolicy | None = None,
     cache: PushCache | None = None,
     full_check: bool = False,
@@ -304,6 +305,7 @@ def push_tasks(
     the push cache and the tasks changed since it was written instead of listing every task,
     and write it again afterwards (also after a failure); ``full_check`` lists every task all
     the same (and rewrites the cache). Without a cache every push lists the whole project.
+    ``progress`` (:mod:`toolkit.progress`) hears of the tasks to import and each one imported.
     """
     policy = retry or RetryPolicy(attempts=max_attempts, backoff=backoff, sleep=sleep)
     report = PushReport(project_id=project_id)
@@ -326,7 +328,7 @@ def _push(
     tasks: Iterable[dict],
     batch_size: int,
     policy: RetryPolicy,
-    progress: Callable[[str], None] | None,
+    progress: Progress,
     report: PushReport,
     tracker: _Tracker | None,
 ) -> PushReport:
@@ -351,12 +353,12 @@ def _push(
             report.already_present += 1
         else:
             report.edited.append(data["article_id"])
+    progress.total(len(todo))
     for batch in _batches(todo, batch_size):
         report.batches += 1
         _import_batch(client, project_id, batch, report, policy, tracker)
         crashpoint("push.batch")
-        if progress:
-            progress(f"imported {report.imported}/{len(todo)}")
+        progress.advance(len(batch))
     if report.retries:
         # An import the client gave up on may have landed after it was reconciled.
         if tracker is None:

@@ -6,8 +6,9 @@ import click
 
 from toolkit.clean import CleanOptions, clean_files
 from toolkit.cli import handles_errors
-from toolkit.cli.common import workers_option
+from toolkit.cli.common import quiet_option, workers_option
 from toolkit.errors import ToolkitError
+from toolkit.progress import progress_for
 
 
 @click.command("clean")
@@ -53,6 +54,7 @@ from toolkit.errors import ToolkitError
     type=click.Path(file_okay=False),
     help="Extra directory of site profiles (*.yaml); may be repeated.",
 )
+@quiet_option
 @handles_errors
 def clean(
     inputs: tuple[str, ...],
@@ -64,6 +66,7 @@ def clean(
     workers: int,
     min_words: int,
     profile_dirs: tuple[str, ...],
+    quiet: bool,
 ) -> None:
     """Clean raw scraped news pages into article records.
 
@@ -85,7 +88,10 @@ def clean(
         min_words=min_words,
         profile_dirs=profile_dirs,
     )
-    stats = clean_files(inputs, output, rejects=rejects, report=report, options=options)
+    with progress_for("clean", "records", quiet=quiet) as progress:
+        stats = clean_files(
+            inputs, output, rejects=rejects, report=report, options=options, progress=progress
+        )
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats.rejected_by_reason.items()))
     click.echo(
         f"Cleaned {stats.inputs} inputs: {stats.kept} kept, {stats.rejected} rejected"

@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from toolkit.cli import ToolkitGroup
+from toolkit.cli.common import quiet_option
 from toolkit.dataset import version as v
+from toolkit.progress import progress_for
 
 
 def exports_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,8 +110,9 @@ def show(ref: str, exports_dir: str, as_json: bool) -> None:
 @click.argument("ref")
 @exports_option
 @click.option("--deep", is_flag=True, help="Also re-read the Parquet rows and their hash.")
+@quiet_option
 @click.pass_context
-def verify(ctx: click.Context, ref: str, exports_dir: str, deep: bool) -> None:
+def verify(ctx: click.Context, ref: str, exports_dir: str, deep: bool, quiet: bool) -> None:
     """Check REF's files against its manifest; exit 1 and list problems if any.
 
     REF is NAME (latest version), NAME/VERSION or a path to a version directory.
@@ -119,7 +122,11 @@ def verify(ctx: click.Context, ref: str, exports_dir: str, deep: bool) -> None:
       toolkit dataset verify news-demo/0.1.0 --deep
     """
     path = v.resolve_ref(ref, exports_dir)
-    problems = v.verify_version(path, deep=deep)
+    if deep:
+        with progress_for("verify", "rows", quiet=quiet) as progress:
+            problems = v.verify_version(path, deep=True, progress=progress)
+    else:
+        problems = v.verify_version(path)
     if problems:
         click.echo(f"{path}: {len(problems)} problem(s)")
         for problem in problems:

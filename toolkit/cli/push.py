@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
-from toolkit.cli.common import connection_options, schema_option
+from toolkit.cli.common import connection_options, quiet_option, schema_option
 from toolkit.labelstudio.projects import get_project
 from toolkit.labelstudio.retry import RetryPolicy
+from toolkit.progress import progress_for
 from toolkit.push import push_tasks
 from toolkit.push_cache import PushCache
 from toolkit.schema import load_schema
@@ -31,6 +32,7 @@ from toolkit.tasks import make_tasks, read_articles
     metavar="GAZETTEER",
     help="Attach predictions from a gazetteer file (or spacy:MODEL).",
 )
+@quiet_option
 @connection_options
 def push(
     source: Path,
@@ -39,6 +41,7 @@ def push(
     schema_path: Path,
     full_check: bool,
     predict: str | None,
+    quiet: bool,
     server: Any,
 ) -> None:
     """Import articles (or a tasks file) into a project; pushing again imports nothing.
@@ -67,15 +70,17 @@ def push(
         project_created_at=getattr(project, "created_at", None),
         on_wait=lambda message: click.echo(message, err=True),
     )
-    report = push_tasks(
-        client,
-        project.id,
-        make_tasks(read_articles(source), loaded, predict),
-        batch_size=batch_size,
-        retry=RetryPolicy.from_env(),
-        cache=cache,
-        full_check=full_check,
-    )
+    with progress_for("push", "tasks imported", quiet=quiet) as progress:
+        report = push_tasks(
+            client,
+            project.id,
+            make_tasks(read_articles(source), loaded, predict),
+            batch_size=batch_size,
+            retry=RetryPolicy.from_env(),
+            cache=cache,
+            full_check=full_check,
+            progress=progress,
+        )
     click.echo(report.summary())
 
 
