@@ -30,14 +30,15 @@ class Progress:
     def advance(self, n: int = 1) -> None:
         """``n`` more items are done."""
 
-    def close(self) -> None:
-        """The work is over (also after an error)."""
+    def close(self, failed: bool = False) -> None:
+        """The work is over; ``failed``: it stopped on an error (no summary then: the error
+        is what the user needs to see)."""
 
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        self.close(failed=exc_type is not None)
 
 
 SILENT = Progress()
@@ -59,10 +60,12 @@ class SummaryLine(Progress):
     def advance(self, n: int = 1) -> None:
         self.done += n
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
         if self.closed:
             return
         self.closed = True
+        if failed:
+            return
         seconds = max(self.clock() - self.started, 1e-9)
         short = self.expected is not None and self.expected != self.done
         of = f" of {self.expected}" if short else ""
@@ -101,11 +104,13 @@ class Bar(Progress):
     def advance(self, n: int = 1) -> None:
         self.bar.update(n)
 
-    def close(self) -> None:
-        if self.bar.disable:
+    def close(self, failed: bool = False) -> None:
+        if self.bar.disable:  # closed already
             return
         done, seconds = self.bar.n, self.bar.format_dict["elapsed"]
         self.bar.close()
+        if failed:
+            return
         rate = done / seconds if seconds > 0 else 0.0
         self.stream.write(f"{self.what}: {done} {self.unit} in {seconds:.1f} s, {rate:.0f}/s\n")
         self.stream.flush()
