@@ -174,3 +174,24 @@ def test_refuses_damaged_version_and_bad_lang(tmp_path, exports):
                                  "-o", str(tmp_path)])  # fmt: skip
     assert result.exit_code == 1
     assert "refusing to export" in result.output and "README.md" in result.output
+
+
+def test_spacy_large_split_as_a_directory_spacy_reads(tmp_path, synthetic):
+    whole = export_version(synthetic, tmp_path / "one", "spacy")
+    report = export_version(synthetic, tmp_path / "many", "spacy", docs_per_file=30)
+    train = whole.files["train.spacy"]
+    shards = sorted(name for name in report.files if name.startswith("train/"))
+    assert len(shards) == -(-train // 30) and "train.spacy" not in report.files
+    assert all(report.files[name] == 30 for name in shards[:-1])
+    assert report.files["dev.spacy"] == whole.files["dev.spacy"]  # small splits stay one file
+    from spacy.training import Corpus
+
+    nlp = spacy.blank("xx")
+    read = [eg.reference for eg in Corpus(tmp_path / "many" / "train", shuffle=False)(nlp)]
+    one = read_docs(tmp_path / "one" / "train.spacy")
+    assert [d.user_data["toolkit"]["row"]["id"] for d in read] == [
+        d.user_data["toolkit"]["row"]["id"] for d in one
+    ]
+    assert [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in read] == [
+        [(e.start_char, e.end_char, e.label_) for e in d.ents] for d in one
+    ]

@@ -180,8 +180,25 @@ def diff(name: str, old: str, new: str, exports_dir: str, as_json: bool) -> None
     show_default=True,
     help="spaCy language for rows whose `language` spaCy does not know (xx: multi-language).",
 )
+@click.option(
+    "--docs-per-file",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="spacy: a split with more documents becomes DIR/train/00000.spacy, ... "
+    "(bounded memory; spaCy reads the directory); 0: one file a split.",
+)
 @exports_option
-def export(ref: str, fmt: str, out_dir: str, lang: str, exports_dir: str) -> None:
+@quiet_option
+def export(
+    ref: str,
+    fmt: str,
+    out_dir: str,
+    lang: str,
+    docs_per_file: int,
+    exports_dir: str,
+    quiet: bool,
+) -> None:
     """Export REF (NAME, NAME/VERSION or a path) as spaCy DocBins, CoNLL or JSON lines.
 
     Writes train, dev (the version's validation split) and test files. spaCy uses blank
@@ -196,7 +213,10 @@ def export(ref: str, fmt: str, out_dir: str, lang: str, exports_dir: str) -> Non
     from toolkit.dataset.export import export_version
 
     path = v.resolve_ref(ref, exports_dir)
-    report = export_version(path, out_dir, fmt, lang=lang)
+    with progress_for("export", "rows", quiet=quiet) as progress:
+        report = export_version(
+            path, out_dir, fmt, lang=lang, docs_per_file=docs_per_file, progress=progress
+        )
     click.echo(report.summary())
 
 

@@ -15,6 +15,8 @@ version is refused). The export is derived data: files of the same name are over
   report (``export-report.json``) and kept in ``doc.user_data["toolkit"]``, which holds every
   span of the row as in the version, aligned or not, and the document choices (read back
   from a DocBin, its lists are tuples: msgpack).
+  A DocBin is built in memory (about 60 KB a document of 3 KB text): ``docs_per_file``
+  writes a large split as a directory of smaller DocBins instead.
 - ``conll``: ``<split>.conll`` from the version's ``tokens`` config: a ``# id = ...`` line,
   then a token a line with one BIO column per span group (``ner_tags``, ``claims_tags``, tab
   separated, in the order of the header comment), a blank line between documents.
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,13 +42,14 @@ from toolkit.dataset.version import (
     verify_version,
 )
 from toolkit.errors import DatasetError
+from toolkit.progress import SILENT, Progress
 
 FORMATS = ("spacy", "conll", "jsonl")
+# What a blank pipeline sets (ORTH and SPACY are always stored): tags, lemmas and parses stay
+# empty, and leaving them out of the DocBin keeps it (and memory) a third of the default size.
+DOC_ATTRS = ["ORTH", "SPACY", "NORM", "ENT_IOB", "ENT_TYPE"]
 FILE_SPLIT = {"train": "train", "validation": "dev", "test": "test"}
 REPORT = "export-report.json"
-
-Progress = Callable[[int], None]
-"""Called with the number of rows just exported (for a progress display)."""
 
 
 @dataclass(slots=True)
@@ -88,8 +91,11 @@ class ExportReport:
         return line
 
 
-def iter_split(folder: Path, manifest: dict, config: str, split: str) -> Iterator[dict]:
-    """The rows of one config and split, ClassLabels as names (nothing for an empty split)."""
+def iter_split(
+    folder: Path, manifest: dict, config: str, split: str, *, names: bool = True
+) -> Iterator[tuple[dict, Any]]:
+    """(row, Features) for the rows of one config and split (nothing for an empty split);
+    with ``names``, ClassLabel ids are replaced by their names."""
     import pyarrow.parquet as pq
     from datasets import Features
 
@@ -99,7 +105,7 @@ def iter_split(folder: Path, manifest: dict, config: str, split: str) -> Iterato
     features = Features.from_arrow_schema(parquet.schema_arrow)
     for batch in parquet.iter_batches(batch_size=1000):
         for row in batch.to_pylist():
-            yield decode(row, features)
+            yield (decode(row, features) if names else row), features
 
 
 def span_groups(features: Any) -> dict[str, dict[str, list[str]]]:
@@ -146,9 +152,13 @@ def export_version(
     fmt: str,
     *,
     lang: str = "xx",
-    progress: Progress | None = None,
+    docs_per_file: int = 0,
+    progress: Progress = SILENT,
 ) -> ExportReport:
-    """Export the version at ``folder`` to ``out_dir`` in ``fmt`` (spacy, conll or jsonl)."""
+    """Export the version at ``folder`` to ``out_dir`` in ``fmt`` (spacy, conll or jsonl);
+    ``progress`` hears of the rows to export and each row done. ``docs_per_file`` (spacy): a
+    split with more documents becomes a directory of DocBins of that many (``train/00000.spacy``
+    ...; spaCy reads a directory as one corpus), so memory stays bounded; 0: one file a split."""
     if fmt not in FORMATS:
         raise DatasetError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     folder = Path(folder)
@@ -159,14 +169,15 @@ def export_version(
     except OSError as exc:
         raise DatasetError(f"{out}: cannot create the output directory ({exc})") from None
     report = ExportReport(fmt, out)
-    tick = progress or (lambda n: None)
+    config = "tokens" if fmt == "conll" else DEFAULT_CONFIG
+    progress.total(sum((manifest.get("rows") or {}).get(config, {}).values()))
     if fmt == "spacy":
-        _export_spacy(folder, manifest, out, lang, report, tick)
+        _export_spacy(folder, manifest, out, lang, report, progress, docs_per_file)
         _write_text(out / REPORT, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     elif fmt == "conll":
-        _export_conll(folder, manifest, out, report, tick)
+        _export_conll(folder, manifest, out, report, progress)
     else:
-        _export_jsonl(folder, manifest, out, report, tick)
+        _export_jsonl(folder, manifest, out, report, progress)
     return report
 
 
@@ -217,7 +228,13 @@ def _require_spacy() -> None:
 
 
 def _export_spacy(
-    folder: Path, manifest: dict, out: Path, lang: str, report: ExportReport, tick: Progress
+    folder: Path,
+    manifest: dict,
+    out: Path,
+    lang: str,
+    report: ExportReport,
+    progress: Progress,
+    docs_per_file: int = 0,
 ) -> None:
     _require_spacy()
     from spacy.tokens import DocBin
@@ -226,20 +243,33 @@ def _export_spacy(
     first = next(iter(groups), None)
     blanks = _Blanks(lang)
     for split in SPLITS:
-        docbin = DocBin(store_user_data=True)
-        n = 0
-        for row in iter_split(folder, manifest, DEFAULT_CONFIG, split):
+        base = FILE_SPLIT[split]
+        sharded = (
+            bool(docs_per_file)
+            and (manifest.get("rows") or {}).get(DEFAULT_CONFIG, {}).get(split, 0) > docs_per_file
+        )
+        docbin, shard = DocBin(attrs=DOC_ATTRS, store_user_data=True), 0
+        for row, _ in iter_split(folder, manifest, DEFAULT_CONFIG, split):
             code, nlp = blanks.get(row.get("language"))
             report.languages[code] += 1
             docbin.add(_doc(nlp, row, groups, first, report))
-            n += 1
-            tick(1)
-        name = f"{FILE_SPLIT[split]}.spacy"
-        try:
-            docbin.to_disk(out / name)
-        except OSError as exc:
-            raise DatasetError(f"{out / name}: cannot write ({exc})") from None
-        report.files[name] = n
+            progress.advance()
+            if sharded and len(docbin) == docs_per_file:
+                _save_docbin(docbin, out, f"{base}/{shard:05d}.spacy", report)
+                docbin, shard = DocBin(attrs=DOC_ATTRS, store_user_data=True), shard + 1
+        if not sharded:
+            _save_docbin(docbin, out, f"{base}.spacy", report)
+        elif len(docbin):
+            _save_docbin(docbin, out, f"{base}/{shard:05d}.spacy", report)
+
+
+def _save_docbin(docbin: Any, out: Path, rel: str, report: ExportReport) -> None:
+    try:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        docbin.to_disk(out / rel)
+    except OSError as exc:
+        raise DatasetError(f"{out / rel}: cannot write ({exc})") from None
+    report.files[rel] = len(docbin)
 
 
 def _doc(nlp: Any, row: dict, groups: dict, first: str | None, report: ExportReport) -> Any:
@@ -308,7 +338,7 @@ def _open(out: Path, name: str) -> Any:
 
 
 def _export_conll(
-    folder: Path, manifest: dict, out: Path, report: ExportReport, tick: Progress
+    folder: Path, manifest: dict, out: Path, report: ExportReport, progress: Progress
 ) -> None:
     if "tokens" not in (manifest.get("rows") or {}):
         raise DatasetError(
@@ -318,36 +348,31 @@ def _export_conll(
         name = f"{FILE_SPLIT[split]}.conll"
         n = 0
         with _open(out, name) as f:
-            columns: list[str] | None = None
-            for row in iter_split(folder, manifest, "tokens", split):
-                if columns is None:
-                    columns = [k for k in row if k.endswith("_tags")]
+            columns: dict[str, list[str]] | None = None
+            for row, features in iter_split(folder, manifest, "tokens", split, names=False):
+                if columns is None:  # label ids turned into names here: a list lookup a tag
+                    columns = {
+                        k: features[k].feature.names for k in features if k.endswith("_tags")
+                    }
                     f.write("# columns = token " + " ".join(columns) + "\n\n")
-                f.write(f"# id = {row['id']}\n")
-                for i, token in enumerate(row["tokens"]):
-                    f.write("\t".join([token, *(row[c][i] for c in columns)]) + "\n")
-                f.write("\n")
+                lines = [f"# id = {row['id']}"]
+                tags = [[names[i] for i in row[c]] for c, names in columns.items()]
+                lines += ["\t".join(cells) for cells in zip(row["tokens"], *tags, strict=True)]
+                f.write("\n".join(lines) + "\n\n")
                 n += 1
-                tick(1)
+                progress.advance()
         report.files[name] = n
 
 
 def _export_jsonl(
-    folder: Path, manifest: dict, out: Path, report: ExportReport, tick: Progress
+    folder: Path, manifest: dict, out: Path, report: ExportReport, progress: Progress
 ) -> None:
     for split in SPLITS:
         name = f"{FILE_SPLIT[split]}.jsonl"
         n = 0
         with _open(out, name) as f:
-            for row in iter_split(folder, manifest, DEFAULT_CONFIG, split):
+            for row, _ in iter_split(folder, manifest, DEFAULT_CONFIG, split):
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
-                tick(1)
+                progress.advance()
         report.files[name] = n
-
-
-def total_rows(folder: str | Path, fmt: str) -> int:
-    """Rows an export of ``fmt`` goes through (for a progress total)."""
-    manifest = read_manifest(folder)
-    config = "tokens" if fmt == "conll" else DEFAULT_CONFIG
-    return sum((manifest.get("rows") or {}).get(config, {}).values())
