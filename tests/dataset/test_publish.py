@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from newsversion import write_hand_version
 
@@ -62,3 +63,10 @@ def test_offline_upload_fails_cleanly(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "HF_HUB_OFFLINE=1" in result.output and "Traceback" not in result.output
     assert "LEAKCHECK" not in result.output
+
+
+@pytest.mark.parametrize("command", ["export", "card", "publish"])
+def test_help_has_an_example(command):
+    result = CliRunner().invoke(cli, ["dataset", command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output and f"toolkit dataset {command} " in result.output
