@@ -111,7 +111,7 @@ def test_cli_recomputes_when_a_version_has_no_stored_report(tmp_path, monkeypatc
 
     from click.testing import CliRunner
 
-    import toolkit.pull as pull
+    import toolkit.pull.build as pull
     from toolkit.cli import cli
 
     text = "Elon Musk met AFP."

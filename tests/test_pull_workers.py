@@ -111,7 +111,7 @@ def test_workers_through_the_cli(export, tmp_path):
         )
         assert result.exit_code == 0, result.output
         outputs.append(
-            (result.output.replace(str(exports), "X"), _files(exports / "news" / "0.1.0"))
+            (result.stdout.replace(str(exports), "X"), _files(exports / "news" / "0.1.0"))
         )
     assert outputs[0] == outputs[1]
     bad = runner.invoke(

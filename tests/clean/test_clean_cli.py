@@ -38,7 +38,8 @@ def page(title: str, body: list[str], *extra: str) -> str:
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["clean", *args])
+    # --quiet: these tests read the results; the progress line is tested in test_progress.py
+    result = CliRunner().invoke(cli, ["clean", "--quiet", *args])
     return result.exit_code, result.output
 
 

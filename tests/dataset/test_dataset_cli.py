@@ -69,7 +69,7 @@ def test_verify_ok_and_modified(exports, two_versions):
     path = two_versions.path
     result = run("verify", "demo", "--exports-dir", str(exports), "--deep")
     assert result.exit_code == 0
-    assert result.output == f"OK {path} (4 files match the manifest, rows re-hashed)\n"
+    assert result.stdout == f"OK {path} (4 files match the manifest, rows re-hashed)\n"
 
     target = path / "data" / "train-00000-of-00001.parquet"
     target.chmod(0o644)

@@ -138,7 +138,7 @@ TAMPER: dict[str, Callable[[Path], str]] = {
 
 def test_an_untouched_version_verifies_and_loads(version):
     result = run(ENV, "dataset", "verify", str(version), "--deep")
-    assert result.exit_code == 0 and result.output.startswith("OK "), result.output
+    assert result.exit_code == 0 and result.stdout.startswith("OK "), result.output
     ds = load_version(version)
     assert sum(len(split) for split in ds.values()) == 8
     modes = {p.stat().st_mode & 0o222 for p in version.rglob("*") if p.is_file()}

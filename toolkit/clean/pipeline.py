@@ -60,6 +60,7 @@ from toolkit.clean.repeated import RepeatedLines
 from toolkit.clean.writers import JsonlWriter, article_writer, output_format, write_json
 from toolkit.errors import InputError, ToolkitError
 from toolkit.parallel import chunked, ordered_results, start_pool
+from toolkit.progress import SILENT, Progress
 
 
 @dataclass
@@ -277,12 +278,14 @@ def clean_files(
     report: str | Path | None = None,
     options: CleanOptions | None = None,
     stdin: BinaryIO | None = None,
+    progress: Progress = SILENT,
 ) -> CleanStats:
     """Clean every record of ``inputs`` into ``output`` (.parquet or .jsonl).
 
     Rejected records go to ``rejects`` (default: ``<output>.rejects.jsonl`` next to the output,
     created only when something is rejected); the report (counts, reasons, flagged articles)
     to ``report`` when given. Raises :class:`ToolkitError` when it cannot run at all.
+    ``progress`` hears of every input record done (:mod:`toolkit.progress`).
     """
     options = options or CleanOptions()
     if options.dedup not in ("mark", "drop"):
@@ -316,6 +319,7 @@ def clean_files(
             with closing(signed):  # closed at once on an error: the pool stops
                 for result, values in signed:
                     sink.put(_mark_duplicate(result, dedup, options, stats, values))
+                    progress.advance()
             ok = True
         finally:
             sink.close(ok)

@@ -6,8 +6,9 @@ import click
 
 from toolkit.clean import CleanOptions, clean_files
 from toolkit.cli import handles_errors
-from toolkit.cli.common import workers_option
+from toolkit.cli.common import quiet_option, workers_option
 from toolkit.errors import ToolkitError
+from toolkit.progress import progress_for
 
 
 @click.command("clean")
@@ -59,6 +60,7 @@ from toolkit.errors import ToolkitError
     help="Decode every input with this encoding (e.g. windows-1252) instead of sniffing "
     "(BOM, <meta charset>, UTF-8, detector).",
 )
+@quiet_option
 @handles_errors
 def clean(
     inputs: tuple[str, ...],
@@ -71,6 +73,7 @@ def clean(
     min_words: int,
     profile_dirs: tuple[str, ...],
     encoding: str | None,
+    quiet: bool,
 ) -> None:
     """Clean raw scraped news pages into article records.
 
@@ -94,7 +97,10 @@ def clean(
         profile_dirs=profile_dirs,
         encoding=encoding,
     )
-    stats = clean_files(inputs, output, rejects=rejects, report=report, options=options)
+    with progress_for("clean", "records", quiet=quiet) as progress:
+        stats = clean_files(
+            inputs, output, rejects=rejects, report=report, options=options, progress=progress
+        )
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats.rejected_by_reason.items()))
     click.echo(
         f"Cleaned {stats.inputs} inputs: {stats.kept} kept, {stats.rejected} rejected"

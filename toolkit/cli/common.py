@@ -85,3 +85,12 @@ def workers_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., An
     return click.option(
         "--workers", type=click.IntRange(min=1), default=1, show_default=True, help=what
     )
+
+
+quiet_option = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress display (else a bar on a terminal, one summary line in a pipe; "
+    "always on stderr).",
+)

@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from toolkit.cli import ToolkitGroup
+from toolkit.cli.common import quiet_option
 from toolkit.dataset import version as v
+from toolkit.progress import progress_for
 
 
 def exports_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,8 +110,9 @@ def show(ref: str, exports_dir: str, as_json: bool) -> None:
 @click.argument("ref")
 @exports_option
 @click.option("--deep", is_flag=True, help="Also re-read the Parquet rows and their hash.")
+@quiet_option
 @click.pass_context
-def verify(ctx: click.Context, ref: str, exports_dir: str, deep: bool) -> None:
+def verify(ctx: click.Context, ref: str, exports_dir: str, deep: bool, quiet: bool) -> None:
     """Check REF's files against its manifest; exit 1 and list problems if any.
 
     REF is NAME (latest version), NAME/VERSION or a path to a version directory.
@@ -119,7 +122,11 @@ def verify(ctx: click.Context, ref: str, exports_dir: str, deep: bool) -> None:
       toolkit dataset verify news-demo/0.1.0 --deep
     """
     path = v.resolve_ref(ref, exports_dir)
-    problems = v.verify_version(path, deep=deep)
+    if deep:
+        with progress_for("verify", "rows", quiet=quiet) as progress:
+            problems = v.verify_version(path, deep=True, progress=progress)
+    else:
+        problems = v.verify_version(path)
     if problems:
         click.echo(f"{path}: {len(problems)} problem(s)")
         for problem in problems:
@@ -148,6 +155,126 @@ def diff(name: str, old: str, new: str, exports_dir: str, as_json: bool) -> None
         v.resolve_ref(f"{name}/{old}", exports_dir), v.resolve_ref(f"{name}/{new}", exports_dir)
     )
     click.echo(json.dumps(result, indent=2) if as_json else render_diff(result), nl=not as_json)
+
+
+@dataset.command()
+@click.argument("ref")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["spacy", "conll", "jsonl"]),
+    required=True,
+    help="spacy: DocBins; conll: tokens and BIO tags; jsonl: one resolved row a line.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Directory for train/dev/test files (created; files of the same name are replaced).",
+)
+@click.option(
+    "--lang",
+    default="xx",
+    show_default=True,
+    help="spaCy language for rows whose `language` spaCy does not know (xx: multi-language).",
+)
+@click.option(
+    "--docs-per-file",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="spacy: a split with more documents becomes DIR/train/00000.spacy, ... "
+    "(bounded memory; spaCy reads the directory); 0: one file a split.",
+)
+@exports_option
+@quiet_option
+def export(
+    ref: str,
+    fmt: str,
+    out_dir: str,
+    lang: str,
+    docs_per_file: int,
+    exports_dir: str,
+    quiet: bool,
+) -> None:
+    """Export REF (NAME, NAME/VERSION or a path) as spaCy DocBins, CoNLL or JSON lines.
+
+    Writes train, dev (the version's validation split) and test files. spaCy uses blank
+    languages only (tokenisation, no model); spans that do not fall on token boundaries are
+    counted, listed in export-report.json and kept in each Doc's user_data.
+
+    \b
+    Example:
+      toolkit dataset export news-demo/0.1.0 --format spacy -o corpus/
+      toolkit dataset export news-demo --format conll -o conll/
+    """
+    from toolkit.dataset.export import export_version
+
+    path = v.resolve_ref(ref, exports_dir)
+    with progress_for("export", "rows", quiet=quiet) as progress:
+        report = export_version(
+            path, out_dir, fmt, lang=lang, docs_per_file=docs_per_file, progress=progress
+        )
+    click.echo(report.summary())
+
+
+@dataset.command()
+@click.argument("ref")
+@exports_option
+def card(ref: str, exports_dir: str) -> None:
+    """Redraw REF's figures (figures/*.png) and the card's figures section.
+
+    For versions written before figures existed or without matplotlib. Only README.md,
+    figures/ and their manifest entries change; data files and content_sha256 do not, and
+    `toolkit dataset verify` passes afterwards. Needs the plots extra (matplotlib).
+
+    \b
+    Example:
+      toolkit dataset card news-demo/0.1.0
+    """
+    from toolkit.dataset.plots import refresh_card
+
+    path = v.resolve_ref(ref, exports_dir)
+    m = v.read_manifest(path)
+    figures = refresh_card(path, ref=f"{m.get('name', path.parent.name)}/{path.name}")
+    click.echo(
+        f"Card of {path} refreshed: {len(figures)} figure(s)"
+        + (f" ({', '.join(f.path for f in figures)})" if figures else "")
+    )
+
+
+@dataset.command()
+@click.argument("ref")
+@click.option("--repo", required=True, help="Hub dataset repository, OWNER/NAME.")
+@click.option("--tag", default=None, help="Tag of the commit (default: v<version>).")
+@click.option("--private", is_flag=True, help="Create the repository private if it is new.")
+@click.option("--dry-run", is_flag=True, help="Check and print the plan and files; no network.")
+@exports_option
+def publish(
+    ref: str, repo: str, tag: str | None, private: bool, dry_run: bool, exports_dir: str
+) -> None:
+    """Upload REF to a Hugging Face Hub dataset repository and tag the commit.
+
+    The version's files (card, Parquet, figures, manifest) become one commit of REPO, which
+    is tagged v<version>, so `load_dataset(REPO, revision="v0.2.0")` gives exactly that
+    version. The token comes from HF_TOKEN or `huggingface-cli login`.
+
+    \b
+    Example:
+      toolkit dataset publish news-demo/0.2.0 --repo my-org/news-demo --dry-run
+      toolkit dataset publish news-demo/0.2.0 --repo my-org/news-demo
+    """
+    from toolkit.dataset.publish import plan_publish, run_publish
+
+    plan = plan_publish(v.resolve_ref(ref, exports_dir), repo, tag=tag, private=private)
+    click.echo(plan.render())
+    if dry_run:
+        click.echo("Dry run: nothing was uploaded.")
+        return
+    commit = run_publish(plan)
+    click.echo(f"Published {plan.repo}@{plan.tag} (commit {commit})")
 
 
 COMMANDS = [dataset]

@@ -10,10 +10,12 @@ import click
 from toolkit.cli.common import (
     connection_options,
     exports_dir_option,
+    quiet_option,
     schema_option,
     workers_option,
 )
 from toolkit.dataset.version import parse_version, validate_name
+from toolkit.progress import progress_for
 from toolkit.pull import PullOptions, pull_from_file, pull_from_project
 from toolkit.pull.resolve import MATCHES, POLICIES
 from toolkit.schema import load_schema
@@ -79,6 +81,7 @@ def _no_force(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 )
 @exports_dir_option
 @schema_option
+@quiet_option
 @connection_options
 def pull(
     project_ref: str | None,
@@ -91,6 +94,7 @@ def pull(
     workers: int,
     exports_dir: Path,
     schema_path: Path,
+    quiet: bool,
     server: Any,
 ) -> None:
     """Write completed annotations as a new immutable dataset version.
@@ -114,14 +118,16 @@ def pull(
         version=version,
         split_ratios=_ratios(splits),
         workers=workers,
+        progress=progress_for("pull", "tasks", quiet=quiet),
     )
     loaded = load_schema(schema_path)
-    if export_file:
-        result, pulled = pull_from_file(loaded, export_file, options)
-    else:
-        result, pulled = pull_from_project(
-            loaded, server.client(), server.connection, project_ref, options
-        )
+    with options.progress:
+        if export_file:
+            result, pulled = pull_from_file(loaded, export_file, options)
+        else:
+            result, pulled = pull_from_project(
+                loaded, server.client(), server.connection, project_ref, options
+            )
     stats = pulled.stats
     click.echo(
         f"{stats.tasks} tasks, {pulled.rows} rows; {stats.annotations} annotations "

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from toolkit.cli.common import connection_options, schema_option
+from toolkit.cli.common import connection_options, quiet_option, schema_option
+from toolkit.progress import progress_for
 from toolkit.push.importer import push_articles
 from toolkit.schema import load_schema
 
@@ -27,6 +28,7 @@ from toolkit.schema import load_schema
     metavar="GAZETTEER",
     help="Attach predictions from a gazetteer file (or spacy:MODEL).",
 )
+@quiet_option
 @connection_options
 def push(
     source: Path,
@@ -35,6 +37,7 @@ def push(
     schema_path: Path,
     full_check: bool,
     predict: str | None,
+    quiet: bool,
     server: Any,
 ) -> None:
     """Import articles (or a tasks file) into a project; pushing again imports nothing.
@@ -54,17 +57,19 @@ def push(
     Example:
       toolkit push articles.parquet --project "News demo"
     """
-    report = push_articles(
-        server.client(),
-        server.connection.url,
-        project_ref,
-        source,
-        load_schema(schema_path),
-        predict=predict,
-        batch_size=batch_size,
-        full_check=full_check,
-        on_wait=lambda message: click.echo(message, err=True),
-    )
+    with progress_for("push", "tasks imported", quiet=quiet) as progress:
+        report = push_articles(
+            server.client(),
+            server.connection.url,
+            project_ref,
+            source,
+            load_schema(schema_path),
+            predict=predict,
+            batch_size=batch_size,
+            full_check=full_check,
+            on_wait=lambda message: click.echo(message, err=True),
+            progress=progress,
+        )
     click.echo(report.summary())
 
 

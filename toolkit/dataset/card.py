@@ -40,6 +40,7 @@ class CardInfo:
     label_distribution: dict[str, dict[str, int]] = field(default_factory=dict)
     policy: str = ""
     sections: dict[str, str] = field(default_factory=dict)
+    figures: bool = False  # draw figures/*.png into the version (toolkit.dataset.plots)
 
 
 def size_category(rows: int) -> str:
@@ -108,11 +109,13 @@ def render_card(
     data_files: Mapping[str, Mapping[str, str]],
     load_path: str,
     default_config: str = "default",
+    figures: str = "",
 ) -> str:
     """Render ``README.md`` for a version described by ``manifest`` (see ``version.py``).
 
     ``load_path`` is the path shown in the "how to load" snippet (e.g.
-    ``exports/news/0.1.0``).
+    ``exports/news/0.1.0``); ``figures``: the figures section
+    (:func:`toolkit.dataset.plots.figures_markdown`), placed before "How to load".
     """
     rows: Mapping[str, Mapping[str, int]] = manifest.get("rows", {})
     default_rows = sum(rows.get(default_config, {}).values())
@@ -126,7 +129,7 @@ def render_card(
     )
     meta = front_matter(card, features_yaml, data_files, default_rows, default_config, identity)
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
-    body = _body(card, manifest, data_files, load_path, default_config)
+    body = _body(card, manifest, data_files, load_path, default_config, figures)
     return f"---\n{head}---\n\n{body}"
 
 
@@ -142,6 +145,7 @@ def _body(
     data_files: Mapping[str, Mapping[str, str]],
     load_path: str,
     default_config: str,
+    figures: str = "",
 ) -> str:
     rows: Mapping[str, Mapping[str, int]] = manifest.get("rows", {})
     version = manifest.get("version", "?")
@@ -194,6 +198,8 @@ def _body(
         out += ["", "Extra files in this version: " + ", ".join(f"`{p}`" for p in extras) + "."]
     if card.policy:
         out += ["", "## Resolution policy", "", card.policy.strip()]
+    if figures:
+        out += ["", figures]
     out += ["", "## How to load", "", "```python", "from datasets import load_dataset", ""]
     out.append(f'ds = load_dataset("{load_path}")')
     for config, files in data_files.items():

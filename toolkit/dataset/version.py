@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.dataset.encode import ContentHash, canonical
 from toolkit.errors import DatasetError
+from toolkit.progress import SILENT, Progress
 
 if TYPE_CHECKING:
     import datasets
@@ -319,12 +320,14 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def verify_version(path: str | Path, *, deep: bool = False) -> list[str]:
+def verify_version(
+    path: str | Path, *, deep: bool = False, progress: Progress = SILENT
+) -> list[str]:
     """Problems with a version directory; an empty list means it is intact.
 
     Checks every file listed in the manifest (present, size, sha256) and that no other file
     is there. With ``deep``, also re-reads the Parquet files and recomputes the row counts
-    and ``content_sha256``.
+    and ``content_sha256``; ``progress`` hears of the rows to read and each batch read.
     """
     folder = Path(path)
     try:
@@ -350,19 +353,24 @@ def verify_version(path: str | Path, *, deep: bool = False) -> list[str]:
         if rel not in files:
             problems.append(f"{rel}: unexpected file (not in the manifest)")
     if deep and not problems:
-        problems += _verify_content(folder, manifest)
+        problems += _verify_content(folder, manifest, progress)
     return problems
 
 
-def _verify_content(folder: Path, manifest: Mapping[str, Any]) -> list[str]:
-    content, problems = read_content_sha256(folder, manifest)
+def _verify_content(folder: Path, manifest: Mapping[str, Any], progress: Progress) -> list[str]:
+    rows = manifest.get("rows") or {}
+    progress.total(sum(n for per in rows.values() if isinstance(per, dict) for n in per.values()))
+    content, problems = read_content_sha256(folder, manifest, progress=progress)
     if content is not None and content != manifest.get("content_sha256"):
         problems.append("content_sha256 of the rows differs from the manifest")
     return problems
 
 
 def read_content_sha256(
-    folder: Path, manifest: Mapping[str, Any], format: int | None = None
+    folder: Path,
+    manifest: Mapping[str, Any],
+    format: int | None = None,
+    progress: Progress = SILENT,
 ) -> tuple[str | None, list[str]]:
     """Recompute a version's ``content_sha256`` from its Parquet files, streamed batch by batch
     (the legacy format 1 reads each file whole). Returns (hash or None if unreadable,
@@ -390,10 +398,12 @@ def read_content_sha256(
                 if format == 1:
                     tables[config][split] = parquet.read()
                     count = tables[config][split].num_rows
+                    progress.advance(count)
                 else:
                     for batch in parquet.iter_batches(batch_size=1000):
                         hasher.add_table(config, split, batch)
                         count += batch.num_rows
+                        progress.advance(batch.num_rows)
             except Exception as exc:  # noqa: BLE001 - any reader failure is a problem to report
                 problems.append(f"{rel}: unreadable Parquet ({exc})")
                 readable = False

@@ -21,7 +21,8 @@ import re
 import secrets
 import shutil
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -352,8 +353,6 @@ class VersionWriter:
         lock_timeout: float = 60.0,
     ) -> WriteResult:
         """Publish the rows added so far as a new version (see :func:`write_version`)."""
-        from filelock import FileLock, Timeout
-
         if self._done:
             raise DatasetError("this writer has already committed or aborted; start a new one")
         try:
@@ -373,21 +372,10 @@ class VersionWriter:
                 )
             hashes = {c: features_sha256(f) for c, f in self.features.items()}
             content = self._hash.hexdigest(hashes, SPLITS)
-            lock = FileLock(str(self._folder / LOCK), timeout=lock_timeout)
-            try:
-                lock.acquire()
-            except Timeout:
-                raise DatasetError(
-                    f"{self._folder}: another pull is writing this dataset (lock "
-                    f"{self._folder / LOCK} held for {lock_timeout:g} s); wait for it to "
-                    "finish and run again"
-                ) from None
-            try:
+            with dataset_lock(self._folder, lock_timeout):
                 return self._publish(
                     meta, extras, hashes, content, card, version, bump, skip_if_unchanged
                 )
-            finally:
-                lock.release()
         finally:
             if not self._done:
                 self.abort()
@@ -502,6 +490,7 @@ class VersionWriter:
                 _write_bytes(stage / rel, content)
         load_root = self._root.as_posix() if not self._root.is_absolute() else self._root.name
         data_files = {c: {s: f[s] for s in SPLITS if s in f} for c, f in self._files.items()}
+        figures = _figures(stage, manifest, self._folder, card) if card.figures else ""
         text = render_card(
             card,
             manifest,
@@ -509,6 +498,7 @@ class VersionWriter:
             data_files=data_files,
             load_path=f"{load_root}/{self.name}/{version}",
             default_config=DEFAULT_CONFIG,
+            figures=figures,
         )
         _write_bytes(stage / CARD, text.encode("utf-8"))
         manifest["files"] = {
@@ -517,6 +507,21 @@ class VersionWriter:
         }
         blob = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         _write_bytes(stage / MANIFEST, blob.encode("utf-8"))
+
+
+def _figures(stage: Path, manifest: dict, folder: Path, card: CardInfo) -> str:
+    """Draw the version's figures into the stage (so the manifest checksums them) and return
+    the card's figures section; without matplotlib, a section saying how to get them."""
+    from toolkit.dataset import plots
+
+    ref = f"{manifest['name']}/{manifest['version']}"
+    if not plots.have_matplotlib():
+        manifest["figures"] = []
+        return plots.figures_markdown(None, ref)
+    parent = folder / manifest["parent_version"] if manifest.get("parent_version") else None
+    drawn = plots.draw_figures(stage, manifest, stage, parent)
+    manifest["figures"] = [f.path for f in drawn]
+    return plots.figures_markdown(drawn, ref)
 
 
 def write_version(
@@ -584,6 +589,26 @@ def write_version(
         )
 
 
+@contextmanager
+def dataset_lock(folder: Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock of a dataset directory (``<name>/.lock``) that every writer of its
+    versions takes; DatasetError after ``timeout`` seconds."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(folder / LOCK), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise DatasetError(
+            f"{folder}: another pull is writing this dataset (lock {folder / LOCK} held for "
+            f"{timeout:g} s); wait for it to finish and run again"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _same_content(previous: Path, content: str) -> bool:
     """Whether the version at ``previous`` holds rows with this content hash (an older
     manifest format is recomputed in the current one from its files)."""
@@ -601,7 +626,7 @@ def _manifest_keys() -> tuple[str, ...]:
     return (
         "format", "name", "version", "parent_version", "created_at", "toolkit_version",
         "schema", "source", "configs", "rows", "counts", "content_sha256", "extra_files",
-        "files",
+        "files", "figures", "card_refreshed_at",
     )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ from toolkit.dataset.version import (
 from toolkit.dataset.writer import VersionWriter, scratch_file
 from toolkit.errors import InputError, ToolkitError
 from toolkit.labelstudio.export import iter_export
+from toolkit.progress import SILENT, Progress
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull.parallel import iter_task_rows_parallel
 from toolkit.pull.rows import BuildStats, TaskRows, iter_task_rows, new_stats
@@ -49,6 +50,7 @@ class PullOptions:
     version: str | None = None  # None: the next minor version
     split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
     workers: int = 1  # > 1: tasks validated, shaped and encoded in that many processes
+    progress: Progress = field(default=SILENT, compare=False)  # hears of every task done
 
 
 @dataclass(slots=True)
@@ -110,6 +112,7 @@ def pull_to_version(
             with closing(each_task):  # closed at once on an error: the pool stops
                 for rows in each_task:
                     build.add(rows)
+                    options.progress.advance()
             build.finish()
         n_rows = sum(writer.rows["default"].values())
         if not n_rows:
@@ -214,6 +217,7 @@ class _Build:
             label_distribution={k: dict(v) for k, v in self.stats.labels.items()},
             policy=f"{options.policy} (span matching: {options.match})",
             sections=sections,
+            figures=True,
         )
 
 

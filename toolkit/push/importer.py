@@ -57,6 +57,7 @@ from toolkit.labelstudio.retry import (
     is_transient,
     with_retries,
 )
+from toolkit.progress import SILENT, Progress
 from toolkit.push.cache import PushCache
 from toolkit.push.listing import Listed, by_article, list_tasks, listing
 from toolkit.push.report import PushReport
@@ -129,6 +130,7 @@ def push_tasks(
     max_attempts: int = 6,
     backoff: float = 0.5,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Progress = SILENT,
     retry: RetryPolicy | None = None,
     cache: PushCache | None = None,
     full_check: bool = False,
@@ -147,11 +149,11 @@ def push_tasks(
     policy = retry or RetryPolicy(attempts=max_attempts, backoff=backoff, sleep=sleep)
     report = PushReport(project_id=project_id)
     if cache is None:
-        return _push(client, project_id, tasks, batch_size, policy, report, None)
+        return _push(client, project_id, tasks, batch_size, policy, progress, report, None)
     with cache.locked():
         tracker = Tracker(client, project_id, cache, policy, report, full_check)
         try:
-            _push(client, project_id, tasks, batch_size, policy, report, tracker)
+            _push(client, project_id, tasks, batch_size, policy, progress, report, tracker)
         except Exception:
             tracker.finish(quiet=True)  # keep what was imported before the failure
             raise
@@ -165,6 +167,7 @@ def _push(
     tasks: Iterable[dict],
     batch_size: int,
     policy: RetryPolicy,
+    progress: Progress,
     report: PushReport,
     tracker: Tracker | None,
 ) -> PushReport:
@@ -189,10 +192,12 @@ def _push(
             report.already_present += 1
         else:
             report.edited.append(data["article_id"])
+    progress.total(len(todo))
     for batch in _batches(todo, batch_size):
         report.batches += 1
         _import_batch(client, project_id, batch, report, policy, tracker)
         crashpoint("push.batch")
+        progress.advance(len(batch))
     if report.retries:
         # An import the client gave up on may have landed after it was reconciled.
         if tracker is None:
@@ -275,6 +280,7 @@ def push_articles(
     batch_size: int = 500,
     full_check: bool = False,
     on_wait: Callable[[str], None] | None = None,
+    progress: Progress = SILENT,
 ) -> PushReport:
     """``toolkit push``: the articles (or tasks) in ``source`` made into tasks for ``schema``
     (with predictions from ``predict``) and imported into the project, through its push cache
@@ -294,4 +300,5 @@ def push_articles(
         retry=RetryPolicy.from_env(),
         cache=cache,
         full_check=full_check,
+        progress=progress,
     )
