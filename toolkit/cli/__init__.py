@@ -6,49 +6,50 @@ here (``Error: ...``, exit code 1); usage errors exit with 2.
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
-from typing import Any
+import importlib
 
 import click
 
 from toolkit import __version__
-from toolkit.errors import ToolkitError
+from toolkit.cli.common import ToolkitGroup
+
+# Each command lives in toolkit/cli/<name>.py and is imported only when it runs (its library,
+# e.g. datasets or the Label Studio SDK, takes seconds to import), so `toolkit --help` and a
+# small `toolkit clean` stay fast. The short help shown by `toolkit --help` is kept here;
+# tests/test_cli_help.py checks it against each command's own.
+COMMANDS: dict[str, str] = {
+    "agreement": "Inter-annotator agreement of a dataset version (NAME, NAME/VERSION or a path).",
+    "clean": "Clean raw scraped news pages into article records.",
+    "dataset": "Inspect and verify versioned datasets under exports/.",
+    "project": "Label Studio projects generated from a schema.",
+    "pull": "Write completed annotations as a new immutable dataset version.",
+    "push": "Import articles (or a tasks file) into a project; pushing again imports nothing.",
+    "samples": "Sample data for trying the toolkit out.",
+    "schema": "Render and check the annotation schema.",
+    "studio": "A local Label Studio: the default server for push and pull.",
+    "tasks": "Turn articles (JSONL or Parquet with id and text) into Label Studio tasks.",
+}
 
 
-class ToolkitGroup(click.Group):
-    """A click group that turns domain errors into clean messages, never tracebacks."""
+class LazyGroup(ToolkitGroup):
+    """The top-level group: commands are imported from ``toolkit.cli.<name>`` on first use."""
 
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ToolkitError as exc:
-            raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"toolkit.cli.{cmd_name}")
+        return next(c for c in module.COMMANDS if c.name == cmd_name)
 
-def echo_err(message: str) -> None:
-    """Print a progress or warning line to stderr."""
-    click.echo(message, err=True)
-
-
-def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """For commands outside a ToolkitGroup: turn ToolkitError into ClickException."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ToolkitError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
-@click.group(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="toolkit")
 def cli() -> None:
     """Turn scraped news articles into annotated, versioned Hugging Face datasets.
@@ -61,28 +62,6 @@ def cli() -> None:
       toolkit push articles.parquet --project "News demo"
       toolkit pull --project "News demo" --dataset news-demo
     """
-
-
-def _register() -> None:
-    from toolkit.cli import (
-        agreement,
-        clean,
-        dataset,
-        project,
-        pull,
-        push,
-        samples,
-        schema,
-        studio,
-        tasks,
-    )
-
-    for module in (agreement, clean, dataset, project, pull, push, samples, schema, studio, tasks):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from toolkit.clean import CleanOptions, clean_files
-from toolkit.cli import handles_errors
-from toolkit.cli.common import quiet_option, workers_option
+from toolkit.cli.common import handles_errors, quiet_option, workers_option
 from toolkit.errors import ToolkitError
 from toolkit.progress import progress_for
 

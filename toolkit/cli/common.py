@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from toolkit.errors import ToolkitError
 from toolkit.schema import DEFAULT_SCHEMA
 
 
@@ -94,3 +96,34 @@ quiet_option = click.option(
     help="No progress display (else a bar on a terminal, one summary line in a pipe; "
     "always on stderr).",
 )
+
+
+class ToolkitGroup(click.Group):
+    """A click group that turns domain errors into clean messages, never tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+def echo_err(message: str) -> None:
+    """Print a progress or warning line to stderr."""
+    click.echo(message, err=True)
+
+
+def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For commands outside a ToolkitGroup: turn ToolkitError into ClickException."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ToolkitError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper

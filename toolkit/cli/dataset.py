@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli import ToolkitGroup
-from toolkit.cli.common import quiet_option
+from toolkit.cli.common import ToolkitGroup, quiet_option
 from toolkit.dataset import version as v
 from toolkit.progress import progress_for
 

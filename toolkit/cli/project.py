@@ -14,7 +14,12 @@ from toolkit.schema import load_schema
 
 @click.group()
 def project() -> None:
-    """Label Studio projects generated from a schema."""
+    """Label Studio projects generated from a schema.
+
+    \b
+    Example:
+      toolkit project create "News demo" --schema schemas/news.yaml
+    """
 
 
 @project.command()

@@ -17,7 +17,12 @@ from toolkit.schema import load_schema
 
 @click.group()
 def samples() -> None:
-    """Sample data for trying the toolkit out."""
+    """Sample data for trying the toolkit out.
+
+    \b
+    Example:
+      toolkit samples annotate samples/annotations.yaml --project "News demo"
+    """
 
 
 @samples.command()

@@ -13,7 +13,12 @@ from toolkit.schema import load_schema, rendered_path
 
 @click.group()
 def schema() -> None:
-    """Render and check the annotation schema."""
+    """Render and check the annotation schema.
+
+    \b
+    Example:
+      toolkit schema render --check
+    """
 
 
 @schema.command()

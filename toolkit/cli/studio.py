@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli import echo_err
-from toolkit.cli.common import connection_options
+from toolkit.cli.common import connection_options, echo_err
 from toolkit.labelstudio.server import (
     StudioInfo,
     default_data_dir,
