@@ -8,6 +8,7 @@ from pathlib import Path
 
 from benchmarks import synth
 from toolkit.dataset.card import CardInfo
+from toolkit.dataset.features import default_features
 from toolkit.dataset.tokens import token_row, tokens_features
 from toolkit.dataset.version import file_sha256, write_version
 from toolkit.pseudonyms import Pseudonymizer
@@ -128,7 +129,7 @@ def write_hand_version(exports: Path, name: str = "handmade") -> Path:
         exports,
         name,
         configs={"default": rows, "tokens": tokens},
-        features={"default": SCHEMA.features(), "tokens": tokens_features(SCHEMA)},
+        features={"default": default_features(SCHEMA), "tokens": tokens_features(SCHEMA)},
         card=CardInfo(pretty_name="Hand-made news", language=["id", "en"]),
         schema={"name": SCHEMA.name, "sha256": "0" * 64},
         source={"kind": "test"},
