@@ -28,8 +28,10 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from toolkit.clean.dates import DateHit, parse_dateline
+from toolkit.clean.linemodel import LineModel, band, default_model, features
 from toolkit.clean.profile import Vocabulary, line_key
 from toolkit.clean.screen import fold
 
@@ -55,6 +57,8 @@ class LineInfo:
     author: str | None = None
     role: str | None = None
     label: bool = False  # a byline label alone ("Reporter"); the name is on the next line
+    kind: str | None = None  # the line model's label (body, boilerplate, title, byline, dateline)
+    score: float | None = None  # the line model's body probability, smoothed (None: rules only)
 
 
 @dataclass(slots=True)
@@ -68,6 +72,7 @@ class Segmented:
     lines_in: int
     removed: Counter[str] = field(default_factory=Counter)
     flags: list[str] = field(default_factory=list)
+    infos: list[LineInfo] = field(default_factory=list)  # every line, with reason/kind/score
 
 
 def _is_emoji(ch: str) -> bool:
@@ -433,15 +438,19 @@ def _guard(
     return [j for j in range(prose_idx[0], prose_idx[-1] + 1) if infos[j].reason is None]
 
 
-def segment(
+_DEFAULT: Any = object()  # segment(model=...) not given: the model shipped in the package
+
+
+def rule_pass(
     lines: list[str],
     vocab: Vocabulary,
     *,
     title_hint: str | None = None,
     repeated: frozenset[str] = frozenset(),
     zone: str | None = None,
-) -> Segmented:
-    """Clean one page given as normalised lines; see the module docstring for the rules."""
+) -> tuple[Segmented, list[LineInfo], list[bool], set[int], int | None]:
+    """The rules of the module docstring: (result so far, lines, prose flags, the indices the
+    rules keep, the body's first line)."""
     out = Segmented(kept=[], title=title_hint, date=None, author=None, lines_in=len(lines))
     infos = _classify_page(lines, vocab, zone, out)
     prose = [info.reason is None and is_prose(info.text) for info in infos]
@@ -459,6 +468,50 @@ def segment(
     if anchors:
         start = next((j for j in range(max(anchors) + 1, len(infos)) if prose[j]), None)
     kept = set(_guard(infos, prose, _body(infos, prose, start), out.flags))
+    return out, infos, prose, kept, start
+
+
+def apply_model(
+    model: LineModel, infos: list[LineInfo], prose: list[bool], kept: set[int]
+) -> set[int]:
+    """Score every line (``LineInfo.kind``/``score``) and return the lines the model keeps:
+    a smoothed body probability at or above the threshold and no rule reason against it (a
+    vocabulary chrome line, the title, a dateline stay removed). A rule-kept line the model
+    drops gets a ``model<...`` reason by score band."""
+    if not infos:
+        return set()
+    probs = model.probabilities(features(infos, prose, kept, CLOSING))
+    scores = model.body_scores(probs)
+    best = probs.argmax(axis=1)
+    keep = set()
+    for j, info in enumerate(infos):
+        info.score, info.kind = float(scores[j]), model.labels[best[j]]
+        if info.score >= model.threshold and (info.reason is None or j in kept):
+            keep.add(j)
+    for j in kept - keep:
+        infos[j].reason = band(infos[j].score or 0.0, model.threshold)
+    return keep
+
+
+def segment(
+    lines: list[str],
+    vocab: Vocabulary,
+    *,
+    title_hint: str | None = None,
+    repeated: frozenset[str] = frozenset(),
+    zone: str | None = None,
+    model: LineModel | None = _DEFAULT,
+) -> Segmented:
+    """Clean one page given as normalised lines: the rules (see the module docstring), then
+    the line model (:mod:`toolkit.clean.linemodel`; ``model=None``: rules only)."""
+    out, infos, prose, kept, start = rule_pass(
+        lines, vocab, title_hint=title_hint, repeated=repeated, zone=zone
+    )
+    if model is _DEFAULT:
+        model = default_model()
+    if model is not None:
+        kept = apply_model(model, infos, prose, kept)
+    out.infos = infos
     if out.date is None and kept:  # a dateline right under the body ("Dipublikasikan ...")
         for info in infos[max(kept) + 1 : max(kept) + 4]:
             if info.reason == "end_heading":
@@ -472,8 +525,8 @@ def segment(
             kept.discard(j)  # the title repeated in the body
             info.reason = "title"
         if j not in kept:
-            reason = info.reason or ("header" if start is None or j < start else "footer")
-            out.removed[reason] += 1
+            info.reason = info.reason or ("header" if start is None or j < start else "footer")
+            out.removed[info.reason] += 1
     out.kept = [infos[j].text for j in sorted(kept)]
     if out.kept and _INITIALS.search(out.kept[-1]):
         out.kept[-1] = _INITIALS.sub("", out.kept[-1])
