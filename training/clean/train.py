@@ -9,7 +9,8 @@ F1 of the whole cleaner (4-gram shingles against the gold text).
 
 Usage::
 
-    python -m training.clean.train training/clean/data/wcxb.jsonl.gz -o toolkit/clean/model/lines.json
+    python -m training.clean.train training/clean/data/wcxb.jsonl.gz \
+        -o toolkit/clean/model/lines.json
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.clean.lines import CLOSING, rule_pass, segment
 from toolkit.clean.linemodel import FEATURES, LABELS, LineModel, features
+from toolkit.clean.lines import CLOSING, rule_pass, segment
 from toolkit.clean.metadata import host_of
 from toolkit.clean.profile import Profiles, load_profiles
 from training.clean.shingles import prf
