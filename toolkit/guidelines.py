@@ -65,12 +65,18 @@ def _option_item(option: Option, key: str) -> Item:
 def guideline_blocks(schema: Schema) -> list[Block]:
     """The guidelines as a list of blocks (headings, paragraphs, lists, a table)."""
     keys = assign_hotkeys(schema)
-    text = schema.text_field
     out: list[Block] = [Block("h1", f"Labeling guidelines: {schema.name}")]
     if schema.description:
         out.append(Block("p", schema.description))
+    steps = _span_steps(schema, keys) + _relation_steps(schema) + _document_steps(schema)
+    out += [Block("h2", "How to label"), Block("ol", items=steps)]
+    out += [Block("h2", "Hotkeys"), Block("table", rows=_hotkey_rows(schema, keys))]
+    return out + _label_blocks(schema, keys)
 
-    # -- how to ------------------------------------------------------------------------------
+
+def _span_steps(schema: Schema, keys: dict[tuple[str, str], str]) -> list[Item]:
+    """How to draw spans and choose their per-span choices."""
+    text = schema.text_field
     steps: list[Item] = []
     label_keys = ", ".join(
         f"{o.value} `{keys[(g.name, o.value)]}`" if (g.name, o.value) in keys else o.value
@@ -109,6 +115,12 @@ def guideline_blocks(schema: Schema) -> list[Block]:
                     "and selects the span that still needs one."
                 )
             )
+    return steps
+
+
+def _relation_steps(schema: Schema) -> list[Item]:
+    """How to draw each relation."""
+    steps: list[Item] = []
     for g in schema.spans:
         for rel in g.relations:
             target = schema.group(rel.to)
@@ -127,6 +139,13 @@ def guideline_blocks(schema: Schema) -> list[Block]:
                     f"second; label both spans first.{label_note}"
                 )
             )
+    return steps
+
+
+def _document_steps(schema: Schema) -> list[Item]:
+    """How to answer the document choices, and how to submit."""
+    text = schema.text_field
+    steps: list[Item] = []
     for doc in schema.document:
         when = (
             f' Only when the task shows a {doc.when_field} (after "Target:" in the panel); '
@@ -147,9 +166,12 @@ def guideline_blocks(schema: Schema) -> list[Block]:
             "its hint; the Instructions button (top right) shows these guidelines again."
         )
     )
-    out += [Block("h2", "How to label"), Block("ol", items=steps)]
+    return steps
 
-    # -- hotkeys -----------------------------------------------------------------------------
+
+def _hotkey_rows(schema: Schema, keys: dict[tuple[str, str], str]) -> list[tuple[str, ...]]:
+    """The hotkey table: the schema's keys, then Label Studio's own."""
+    attrs = [(g, a) for g in schema.spans for a in g.attributes]
     rows: list[tuple[str, ...]] = [("key", "what")]
     for g in schema.spans:
         rows += [
@@ -171,9 +193,12 @@ def guideline_blocks(schema: Schema) -> list[Block]:
             if (doc.name, o.value) in keys
         ]
     rows += [(f"`{k}`", what) for k, what in LABEL_STUDIO_KEYS]
-    out += [Block("h2", "Hotkeys"), Block("table", rows=rows)]
+    return rows
 
-    # -- labels and choices ------------------------------------------------------------------
+
+def _label_blocks(schema: Schema, keys: dict[tuple[str, str], str]) -> list[Block]:
+    """One section per span group and document choice: each label with its hint and examples."""
+    out: list[Block] = []
     for g in schema.spans:
         out.append(Block("h2", f"{g.name}: {g.description or 'span labels'}"))
         out.append(

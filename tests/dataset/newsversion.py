@@ -10,7 +10,8 @@ from benchmarks import synth
 from toolkit.dataset.card import CardInfo
 from toolkit.dataset.features import default_features
 from toolkit.dataset.tokens import token_row, tokens_features
-from toolkit.dataset.version import file_sha256, write_version
+from toolkit.dataset.version import file_sha256
+from toolkit.dataset.writer import write_version
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull import PullOptions, pull_to_version
 from toolkit.schema import load_schema

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from toolkit.cli import cli
-from toolkit.dataset import version as v
+from toolkit.dataset import writer as w
 
 
 def run(*args: str):
@@ -15,8 +15,8 @@ def run(*args: str):
 
 @pytest.fixture
 def two_versions(exports, make_configs, write_kwargs):
-    v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
-    return v.write_version(exports, "demo", configs=make_configs(tag="2"), **write_kwargs)
+    w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    return w.write_version(exports, "demo", configs=make_configs(tag="2"), **write_kwargs)
 
 
 @pytest.mark.parametrize("command", ["list", "show", "verify"])

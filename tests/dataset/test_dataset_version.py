@@ -14,6 +14,7 @@ from datasets import ClassLabel, load_dataset
 
 from toolkit.dataset import version as v
 from toolkit.dataset import writer
+from toolkit.dataset import writer as w
 from toolkit.errors import DatasetError
 
 
@@ -28,7 +29,7 @@ def test_write_then_load_dataset_roundtrips_typed_rows(
     exports, hf_cache, make_configs, write_kwargs
 ):
     configs = make_configs()
-    result = v.write_version(exports, "demo", configs=configs, **write_kwargs)
+    result = w.write_version(exports, "demo", configs=configs, **write_kwargs)
     assert result.created and result.version == "0.1.0" and result.parent_version is None
     assert result.path == exports / "demo" / "0.1.0"
 
@@ -48,7 +49,7 @@ def test_write_then_load_dataset_roundtrips_typed_rows(
 
 
 def test_second_config_loads_by_name(exports, hf_cache, make_configs, write_kwargs):
-    result = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    result = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     ann = load_dataset(str(result.path), "annotations", cache_dir=str(hf_cache))
     assert list(ann) == ["train"]
     assert ann["train"].features["stance"] == ClassLabel(names=["FAVOR", "AGAINST", "NONE"])
@@ -56,7 +57,7 @@ def test_second_config_loads_by_name(exports, hf_cache, make_configs, write_kwar
 
 
 def test_load_version_verifies_then_loads(exports, hf_cache, make_configs, write_kwargs):
-    result = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    result = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     ds = v.load_version(result.path, cache_dir=hf_cache)
     assert ds["train"].num_rows == 4
     with pytest.raises(DatasetError, match="no config 'tokens'"):
@@ -69,7 +70,7 @@ def test_load_version_verifies_then_loads(exports, hf_cache, make_configs, write
 
 
 def test_layout_card_and_manifest(exports, make_configs, write_kwargs):
-    result = v.write_version(
+    result = w.write_version(
         exports,
         "demo",
         configs=make_configs(),
@@ -133,7 +134,7 @@ def test_layout_card_and_manifest(exports, make_configs, write_kwargs):
 
 
 def test_files_are_read_only(exports, make_configs, write_kwargs):
-    result = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    result = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     files = [p for p in result.path.rglob("*") if p.is_file()]
     assert files and all(p.stat().st_mode & 0o222 == 0 for p in files)
 
@@ -142,24 +143,24 @@ def test_files_are_read_only(exports, make_configs, write_kwargs):
 
 
 def test_unchanged_content_writes_nothing(exports, make_configs, write_kwargs):
-    first = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    first = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     configs = make_configs()
     configs["default"]["train"].reverse()  # order does not matter
-    again = v.write_version(exports, "demo", configs=configs, **write_kwargs)
+    again = w.write_version(exports, "demo", configs=configs, **write_kwargs)
     assert not again.created
     assert again.version == "0.1.0" and again.content_sha256 == first.content_sha256
     assert "Unchanged" in again.message
     assert v.list_versions(exports, "demo") == ["0.1.0"]
 
-    forced = v.write_version(
+    forced = w.write_version(
         exports, "demo", configs=make_configs(), skip_if_unchanged=False, **write_kwargs
     )
     assert forced.created and forced.version == "0.2.0" and forced.parent_version == "0.1.0"
 
 
 def test_changed_content_makes_next_version(exports, make_configs, write_kwargs):
-    v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
-    second = v.write_version(exports, "demo", configs=make_configs(tag="!"), **write_kwargs)
+    w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    second = w.write_version(exports, "demo", configs=make_configs(tag="!"), **write_kwargs)
     assert second.created and second.version == "0.2.0"
     assert v.read_manifest(second.path)["parent_version"] == "0.1.0"
     assert v.list_versions(exports, "demo") == ["0.1.0", "0.2.0"]
@@ -169,9 +170,9 @@ def test_changed_content_makes_next_version(exports, make_configs, write_kwargs)
 
 
 def test_refuses_to_overwrite_a_version(exports, make_configs, write_kwargs):
-    v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     with pytest.raises(DatasetError, match="already exists and versions are immutable"):
-        v.write_version(
+        w.write_version(
             exports,
             "demo",
             configs=make_configs(tag="new"),
@@ -180,25 +181,25 @@ def test_refuses_to_overwrite_a_version(exports, make_configs, write_kwargs):
             **write_kwargs,
         )
     with pytest.raises(DatasetError, match="not newer than the latest"):
-        v.write_version(
+        w.write_version(
             exports, "demo", configs=make_configs(tag="new"), version="0.0.9", **write_kwargs
         )
-    explicit = v.write_version(
+    explicit = w.write_version(
         exports, "demo", configs=make_configs(tag="new"), version="1.0.0", **write_kwargs
     )
     assert explicit.version == "1.0.0"
 
 
 def test_content_hash_ignores_encoding_but_not_labels(exports, make_configs, write_kwargs):
-    a = v.write_version(exports, "a", configs=make_configs(), **write_kwargs)
+    a = w.write_version(exports, "a", configs=make_configs(), **write_kwargs)
     configs = make_configs()
     for row in configs["default"]["train"]:  # ClassLabel ints instead of names: same content
         for e in row["entities"]:
             e["label"] = ["PER", "ORG"].index(e["label"])
-    b = v.write_version(exports, "b", configs=configs, **write_kwargs)
+    b = w.write_version(exports, "b", configs=configs, **write_kwargs)
     assert a.content_sha256 == b.content_sha256
     configs["default"]["train"][0]["entities"][0]["label"] = 1
-    c = v.write_version(exports, "c", configs=configs, **write_kwargs)
+    c = w.write_version(exports, "c", configs=configs, **write_kwargs)
     assert c.content_sha256 != a.content_sha256
 
 
@@ -231,7 +232,7 @@ def test_content_hash_ignores_encoding_but_not_labels(exports, make_configs, wri
 )
 def test_bad_rows_are_refused(exports, write_kwargs, configs, match):
     with pytest.raises(DatasetError, match=match):
-        v.write_version(exports, "demo", configs=configs, **write_kwargs)
+        w.write_version(exports, "demo", configs=configs, **write_kwargs)
     assert v.list_versions(exports, "demo") == []
 
 
@@ -241,7 +242,7 @@ def test_bad_rows_are_refused(exports, write_kwargs, configs, match):
 )
 def test_credentials_in_source_are_refused(exports, make_configs, write_kwargs, source):
     with pytest.raises(DatasetError, match="credential"):
-        v.write_version(
+        w.write_version(
             exports, "demo", configs=make_configs(), **{**write_kwargs, "source": source}
         )
 
@@ -249,7 +250,7 @@ def test_credentials_in_source_are_refused(exports, make_configs, write_kwargs, 
 @pytest.mark.parametrize("rel", ["../x", "/etc/x", "README.md", "data/x.jsonl", ".hidden"])
 def test_bad_extra_file_names_are_refused(exports, make_configs, write_kwargs, rel):
     with pytest.raises(DatasetError, match="extra file name"):
-        v.write_version(
+        w.write_version(
             exports, "demo", configs=make_configs(), extra_files={rel: b""}, **write_kwargs
         )
 
@@ -258,7 +259,7 @@ def test_bad_extra_file_names_are_refused(exports, make_configs, write_kwargs, r
 
 
 def test_verify_catches_changes(exports, make_configs, write_kwargs):
-    path = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs).path
+    path = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs).path
     assert v.verify_version(path) == []
     card = path / "README.md"
     _writable(card)
@@ -275,7 +276,7 @@ def test_verify_catches_changes(exports, make_configs, write_kwargs):
 
 
 def test_verify_unreadable_manifest(exports, make_configs, write_kwargs):
-    path = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs).path
+    path = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs).path
     manifest = path / "manifest.json"
     _writable(manifest)
     manifest.write_text("{not json")
@@ -290,7 +291,7 @@ def test_deep_verify_catches_a_consistent_rewrite(exports, make_configs, write_k
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs).path
+    path = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs).path
     rel = "data/test-00000-of-00001.parquet"
     table = pq.read_table(path / rel)
     _writable(path / rel)
@@ -382,8 +383,8 @@ def test_versions_sort_semantically_and_skip_incomplete(tmp_path):
 
 
 def test_resolve_ref(exports, make_configs, write_kwargs):
-    v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
-    second = v.write_version(exports, "demo", configs=make_configs(tag="2"), **write_kwargs)
+    w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    second = w.write_version(exports, "demo", configs=make_configs(tag="2"), **write_kwargs)
     assert v.resolve_ref("demo", exports) == second.path
     assert v.resolve_ref("demo/0.1.0", exports) == exports / "demo" / "0.1.0"
     assert v.resolve_ref(str(second.path), exports) == second.path
@@ -447,20 +448,20 @@ def test_crash_leftovers_are_ignored_and_cleaned(exports, make_configs, write_kw
 
     monkeypatch.setattr(writer.os, "rename", crash)
     with pytest.raises(DatasetError, match="disk full.*nothing was published"):
-        v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+        w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     monkeypatch.undo()
     assert not leftover.exists()  # cleaned by the write above
     assert [p.name for p in folder.iterdir() if p.name.startswith(".tmp-")] == []
     assert v.list_versions(exports, "demo") == []
 
-    result = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    result = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     assert result.version == "0.1.0" and v.verify_version(result.path) == []
 
 
 def test_incomplete_target_directory_is_not_overwritten(exports, make_configs, write_kwargs):
     (exports / "demo" / "0.1.0").mkdir(parents=True)
     with pytest.raises(DatasetError, match="incomplete: remove it"):
-        v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+        w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
 
 
 def test_lock_held_by_another_writer(exports, make_configs, write_kwargs):
@@ -469,7 +470,7 @@ def test_lock_held_by_another_writer(exports, make_configs, write_kwargs):
     (exports / "demo").mkdir(parents=True)
     with FileLock(str(exports / "demo" / ".lock")):
         with pytest.raises(DatasetError, match="another pull is writing this dataset"):
-            v.write_version(
+            w.write_version(
                 exports, "demo", configs=make_configs(), lock_timeout=0.2, **write_kwargs
             )
 
@@ -482,7 +483,7 @@ def _race(exports, make_configs, write_kwargs, tags):
         try:
             barrier.wait()
             configs = make_configs(tag=tag)
-            results.append(v.write_version(exports, "demo", configs=configs, **write_kwargs))
+            results.append(w.write_version(exports, "demo", configs=configs, **write_kwargs))
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -519,12 +520,12 @@ def test_concurrent_writers_distinct_content(exports, make_configs, write_kwargs
 _WRITER = """
 import sys
 from datasets import ClassLabel, Features, Value
-from toolkit.dataset import version as v
+from toolkit.dataset import writer as w
 from toolkit.dataset.card import CardInfo
 
 features = Features({"id": Value("string"), "label": ClassLabel(names=["A", "B"])})
 rows = [{"id": str(i), "label": "AB"[i % 2]} for i in range(20)]
-result = v.write_version(
+result = w.write_version(
     sys.argv[1], "demo", configs={"default": {"train": rows}}, features={"default": features},
     card=CardInfo(pretty_name="p"), schema={"name": "s", "sha256": "0"}, source={},
 )
@@ -558,7 +559,7 @@ def test_relative_exports_dir_is_created_and_named_in_card(
     tmp_path, monkeypatch, make_configs, write_kwargs
 ):
     monkeypatch.chdir(tmp_path)
-    result = v.write_version("exports", "demo", configs=make_configs(), **write_kwargs)
+    result = w.write_version("exports", "demo", configs=make_configs(), **write_kwargs)
     assert result.path == Path("exports/demo/0.1.0")
     assert 'load_dataset("exports/demo/0.1.0")' in (result.path / "README.md").read_text()
 
@@ -566,7 +567,7 @@ def test_relative_exports_dir_is_created_and_named_in_card(
 def test_features_must_be_datasets_features(exports, make_configs, write_kwargs):
     plain = {"default": dict(write_kwargs["features"]["default"])}
     with pytest.raises(DatasetError, match="give a datasets.Features for config 'default'"):
-        v.write_version(
+        w.write_version(
             exports, "demo", configs=make_configs(), **{**write_kwargs, "features": plain}
         )
 
@@ -576,8 +577,8 @@ def test_same_version_of_two_datasets_never_shares_a_cache_entry(
 ):
     # datasets keys its cache on the folder name ("0.1.0") and the card, not on the files:
     # the card's per-version identity must keep two datasets' 0.1.0 apart in one cache.
-    one = v.write_version(exports, "one", configs=make_configs(tag="x"), **write_kwargs)
-    two = v.write_version(exports, "two", configs=make_configs(tag="y"), **write_kwargs)
+    one = w.write_version(exports, "one", configs=make_configs(tag="x"), **write_kwargs)
+    two = w.write_version(exports, "two", configs=make_configs(tag="y"), **write_kwargs)
     first = load_dataset(str(one.path), cache_dir=str(hf_cache))["train"]["text"]
     second = load_dataset(str(two.path), cache_dir=str(hf_cache))["train"]["text"]
     assert first != second

@@ -144,7 +144,7 @@ def test_hashable_rows_keep_nulls_and_see_every_value():
 
 def test_streamed_write_in_small_batches_equals_one_batch(exports, write_kwargs, make_configs):
     configs = make_configs(n=23)
-    one = v.write_version(exports, "one", configs=configs, **write_kwargs)
+    one = w.write_version(exports, "one", configs=configs, **write_kwargs)
     features = write_kwargs["features"]
     rest = {k: val for k, val in write_kwargs.items() if k != "features"}
     with w.VersionWriter(exports, "many", features, batch_rows=2) as writer:
@@ -189,7 +189,7 @@ def _as_format_1(path: Path) -> None:
     manifest = v.read_manifest(path)
     tables = {
         c: {
-            s: pq.read_table(path / v._config_dir(c) / v.SHARD.format(split=s))
+            s: pq.read_table(path / v.config_dir(c) / v.SHARD.format(split=s))
             for s, n in manifest["rows"][c].items()
             if n
         }
@@ -205,12 +205,12 @@ def _as_format_1(path: Path) -> None:
 def test_a_format_1_version_still_verifies_and_counts_as_unchanged(
     exports, write_kwargs, make_configs
 ):
-    first = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    first = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     _as_format_1(first.path)
     assert v.verify_version(first.path, deep=True) == []
-    again = v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+    again = w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
     assert not again.created and again.version == "0.1.0"
-    changed = v.write_version(exports, "demo", configs=make_configs(tag="!"), **write_kwargs)
+    changed = w.write_version(exports, "demo", configs=make_configs(tag="!"), **write_kwargs)
     assert changed.created and v.read_manifest(changed.path)["format"] == v.MANIFEST_FORMAT
 
 
@@ -224,7 +224,7 @@ def test_staging_of_a_live_writer_is_kept_and_of_a_dead_one_removed(
     try:
         (folder / f".tmp-{alive.pid}-ab12").mkdir(parents=True)
         (folder / f".tmp-{dead.pid}-cd34").mkdir()
-        v.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
+        w.write_version(exports, "demo", configs=make_configs(), **write_kwargs)
         left = sorted(p.name for p in folder.iterdir() if p.name.startswith(".tmp-"))
         assert left == [f".tmp-{alive.pid}-ab12"]
     finally:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from toolkit.errors import DatasetError
 
@@ -312,3 +312,39 @@ def _number_digests(values: pa.Array, offsets: Any) -> list[str]:
         "n:" + hashlib.sha256(wide[start:end].tobytes()).hexdigest()
         for start, end in pairwise(offsets.tolist())
     ]
+
+
+class EncodedRow(NamedTuple):
+    """Row ``index`` of an encoded ``table``, with its content digest (:func:`encode_rows`)."""
+
+    table: pa.Table
+    index: int
+    digest: int
+
+
+def encode_rows(
+    encoder: RowEncoder, rows: Sequence[Mapping[str, Any]], where: str
+) -> list[EncodedRow]:
+    """Rows of one config (``encoder = RowEncoder(features)``) encoded into one Arrow table,
+    each with its content digest, for :meth:`VersionWriter.add_encoded`: the work of
+    :meth:`VersionWriter.add` that a worker process can do."""
+    if not rows:
+        return []
+    for i, row in enumerate(rows):
+        encoder.check(row, f"{where}, row {i}")
+    table = encoder.table(rows, where)
+    digests = [row_digest(row) for row in hashable_rows(table)]
+    return [EncodedRow(table, i, digest) for i, digest in enumerate(digests)]
+
+
+def gather_rows(rows: Sequence[EncodedRow]) -> pa.Table:
+    """One table of the given rows, in order (consecutive rows of a table taken at once)."""
+    import pyarrow as pa
+
+    parts, start = [], 0
+    for end in range(1, len(rows) + 1):
+        if end == len(rows) or rows[end].table is not rows[start].table:
+            indices = pa.array([r.index for r in rows[start:end]], type=pa.int64())
+            parts.append(rows[start].table.take(indices))
+            start = end
+    return pa.concat_tables(parts).combine_chunks()

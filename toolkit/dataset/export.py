@@ -37,7 +37,7 @@ from toolkit.dataset.version import (
     DEFAULT_CONFIG,
     SHARD,
     SPLITS,
-    _config_dir,
+    config_dir,
     read_manifest,
     verify_version,
 )
@@ -101,7 +101,7 @@ def iter_split(
 
     if not (manifest.get("rows") or {}).get(config, {}).get(split):
         return
-    parquet = pq.ParquetFile(folder / _config_dir(config) / SHARD.format(split=split))
+    parquet = pq.ParquetFile(folder / config_dir(config) / SHARD.format(split=split))
     features = Features.from_arrow_schema(parquet.schema_arrow)
     for batch in parquet.iter_batches(batch_size=1000):
         for row in batch.to_pylist():
@@ -131,7 +131,7 @@ def _default_features(folder: Path, manifest: dict) -> Any:
 
     for split in SPLITS:
         if (manifest.get("rows") or {}).get(DEFAULT_CONFIG, {}).get(split):
-            path = folder / _config_dir(DEFAULT_CONFIG) / SHARD.format(split=split)
+            path = folder / config_dir(DEFAULT_CONFIG) / SHARD.format(split=split)
             return Features.from_arrow_schema(pq.read_schema(path))
     raise DatasetError(f"{folder}: the default config has no rows")
 

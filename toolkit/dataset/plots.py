@@ -36,6 +36,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from toolkit.dataset.card import CardInfo
+from toolkit.dataset.storage import dataset_lock
 from toolkit.dataset.version import (
     CARD,
     DEFAULT_CONFIG,
@@ -43,7 +45,7 @@ from toolkit.dataset.version import (
     SHARD,
     SPLITS,
     TMP_PREFIX,
-    _config_dir,
+    config_dir,
     file_sha256,
     read_manifest,
     verify_version,
@@ -78,7 +80,7 @@ def have_matplotlib() -> bool:
 def _shards(folder: Path, manifest: Mapping[str, Any], config: str) -> list[tuple[str, Path]]:
     rows = (manifest.get("rows") or {}).get(config, {})
     return [
-        (split, folder / _config_dir(config) / SHARD.format(split=split))
+        (split, folder / config_dir(config) / SHARD.format(split=split))
         for split in SPLITS
         if rows.get(split)
     ]
@@ -320,8 +322,6 @@ def refresh_card(
     the manifest entries of those files; nothing else changes. A version whose other files do
     not match the manifest is refused (problems with the card or figures alone, e.g. from an
     interrupted refresh, are what this repairs)."""
-    from toolkit.dataset.writer import dataset_lock
-
     folder = Path(folder)
     if not have_matplotlib():
         raise DatasetError(f"drawing the card's figures needs matplotlib: {INSTALL_HINT}")
@@ -382,3 +382,16 @@ def _swap_in(folder: Path, stage: Path, figure_paths: list[str]) -> None:
         target.chmod(target.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
     if old.is_dir() and not any(old.iterdir()):
         old.rmdir()
+
+
+def figures_section(stage: Path, manifest: dict, folder: Path, card: CardInfo) -> str:
+    """Draw the version's figures into the stage (so the manifest checksums them) and return
+    the card's figures section; without matplotlib, a section saying how to get them."""
+    ref = f"{manifest['name']}/{manifest['version']}"
+    if not have_matplotlib():
+        manifest["figures"] = []
+        return figures_markdown(None, ref)
+    parent = folder / manifest["parent_version"] if manifest.get("parent_version") else None
+    drawn = draw_figures(stage, manifest, stage, parent)
+    manifest["figures"] = [f.path for f in drawn]
+    return figures_markdown(drawn, ref)

@@ -291,7 +291,7 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _files_of(folder: Path) -> list[str]:
+def files_of(folder: Path) -> list[str]:
     """Relative POSIX paths of every file under ``folder`` except the manifest."""
     out = []
     for path in folder.rglob("*"):
@@ -302,7 +302,7 @@ def _files_of(folder: Path) -> list[str]:
     return sorted(out)
 
 
-def _config_dir(config: str) -> str:
+def config_dir(config: str) -> str:
     return DEFAULT_DATA_DIR if config == DEFAULT_CONFIG else config
 
 
@@ -349,7 +349,7 @@ def verify_version(
             problems.append(f"{rel}: size {size} bytes, manifest says {meta.get('bytes')}")
         if file_sha256(file) != meta.get("sha256"):
             problems.append(f"{rel}: sha256 differs from the manifest (file was changed)")
-    for rel in _files_of(folder):
+    for rel in files_of(folder):
         if rel not in files:
             problems.append(f"{rel}: unexpected file (not in the manifest)")
     if deep and not problems:
@@ -390,7 +390,7 @@ def read_content_sha256(
         for split, n in (manifest.get("rows") or {}).get(config, {}).items():
             if not n:
                 continue
-            rel = f"{_config_dir(config)}/{SHARD.format(split=split)}"
+            rel = f"{config_dir(config)}/{SHARD.format(split=split)}"
             try:
                 parquet = pq.ParquetFile(folder / rel)
                 features = Features.from_arrow_schema(parquet.schema_arrow)
@@ -450,8 +450,11 @@ def load_version(
     )
 
 
-# Writing lives in toolkit.dataset.writer (it imports this module); re-exported here so callers
-# keep one entry point for versions.
-from toolkit.dataset.writer import VersionWriter, WriteResult, write_version  # noqa: E402
-
-__all__ = ["VersionWriter", "WriteResult", "write_version"]
+def has_content(previous: Path, content: str) -> bool:
+    """Whether the version at ``previous`` holds rows with this content hash (an older
+    manifest format is recomputed in the current one from its files)."""
+    manifest = read_manifest(previous)
+    if manifest.get("format") == MANIFEST_FORMAT:
+        return manifest.get("content_sha256") == content
+    recomputed, _ = read_content_sha256(previous, manifest, format=MANIFEST_FORMAT)
+    return recomputed == content

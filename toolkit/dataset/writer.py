@@ -20,58 +20,64 @@ import os
 import re
 import secrets
 import shutil
-import stat
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from toolkit.crashpoints import crashpoint
+from toolkit.dataset import plots
 from toolkit.dataset.card import CardInfo, render_card
-from toolkit.dataset.encode import ContentHash, RowEncoder, hashable_rows, row_digest
+from toolkit.dataset.encode import (
+    ContentHash,
+    EncodedRow,
+    RowEncoder,
+    gather_rows,
+)
+from toolkit.dataset.manifest import (
+    ManifestMeta,
+    check_extra_files,
+    check_extra_path,
+    check_meta,
+    new_manifest,
+)
+from toolkit.dataset.storage import (
+    clean_stale,
+    dataset_lock,
+    fsync_dir,
+    fsync_file,
+    make_read_only,
+    write_new_file,
+)
 from toolkit.dataset.version import (
     CARD,
     DEFAULT_CONFIG,
     DEFAULT_DATA_DIR,
-    LOCK,
     MANIFEST,
-    MANIFEST_FORMAT,
     SHARD,
     SPLITS,
     TMP_PREFIX,
-    _config_dir,
-    _files_of,
     bump_version,
+    config_dir,
     features_sha256,
     file_sha256,
+    files_of,
+    has_content,
     latest_version,
     parse_version,
-    read_content_sha256,
     read_manifest,
     validate_name,
     verify_version,
 )
 from toolkit.errors import DatasetError
-from toolkit.files import pid_alive
 
 if TYPE_CHECKING:
     import datasets
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
 BATCH_ROWS = 1000
 
 _CONFIG = re.compile(r"^[a-z][a-z0-9_]{0,49}\Z")
-_EXTRA_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
-_STAGE = re.compile(rf"^{re.escape(TMP_PREFIX)}(\d+)-[0-9a-f]+(\.[a-z]+)?\Z")
-_SECRET_KEYS = re.compile(
-    r"(^|[_-])(password|passwd|secret|token|api[_-]?key|access[_-]?key|credentials?|auth"
-    r"|authorization)$",
-    re.I,
-)
-_URL_USERINFO = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]+@", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,88 +102,6 @@ class WriteResult:
             f"Unchanged: {self.name} {self.version} already has this content "
             f"(sha256 {self.content_sha256[:12]}); no new version written"
         )
-
-
-@dataclass(slots=True)
-class _Meta:
-    """The manifest's descriptive parts, checked before anything is written."""
-
-    schema: dict
-    source: dict
-    counts: dict
-    extra: dict
-
-
-def check_meta(
-    schema: Mapping[str, str],
-    source: Mapping[str, Any],
-    counts: Mapping[str, Any] | None = None,
-    manifest_extra: Mapping[str, Any] | None = None,
-) -> _Meta:
-    """Validate what goes into the manifest: plain JSON, no credentials, no reserved keys."""
-    schema_info = _json_ready(dict(schema), "schema")
-    if not isinstance(schema_info.get("name"), str) or not isinstance(
-        schema_info.get("sha256"), str
-    ):
-        raise DatasetError("manifest schema: pass {'name': ..., 'sha256': ...} of the schema")
-    _reject_credentials(dict(source))
-    source_info = _json_ready(dict(source), "source")
-    counts_info = _json_ready(dict(counts or {}), "counts")
-    extra_info = _json_ready(dict(manifest_extra or {}), "manifest_extra")
-    _reject_credentials(extra_info, "manifest_extra", keys=False)
-    clash = sorted(set(extra_info) & set(_manifest_keys()))
-    if clash:
-        raise DatasetError(f"manifest_extra: keys {clash} are reserved; rename them")
-    return _Meta(schema_info, source_info, counts_info, extra_info)
-
-
-def check_extra_files(
-    extra_files: Mapping[str, bytes | Path], configs: Iterable[str]
-) -> dict[str, bytes | Path]:
-    """Extra files by checked relative path (content as bytes, or a file to copy)."""
-    configs = list(configs)
-    out: dict[str, bytes | Path] = {}
-    for rel, content in extra_files.items():
-        out[_check_extra_path(rel, configs)] = (
-            content if isinstance(content, Path) else bytes(content)
-        )
-    return out
-
-
-class EncodedRow(NamedTuple):
-    """Row ``index`` of an encoded ``table``, with its content digest (:func:`encode_rows`)."""
-
-    table: pa.Table
-    index: int
-    digest: int
-
-
-def encode_rows(
-    encoder: RowEncoder, rows: Sequence[Mapping[str, Any]], where: str
-) -> list[EncodedRow]:
-    """Rows of one config (``encoder = RowEncoder(features)``) encoded into one Arrow table,
-    each with its content digest, for :meth:`VersionWriter.add_encoded`: the work of
-    :meth:`VersionWriter.add` that a worker process can do."""
-    if not rows:
-        return []
-    for i, row in enumerate(rows):
-        encoder.check(row, f"{where}, row {i}")
-    table = encoder.table(rows, where)
-    digests = [row_digest(row) for row in hashable_rows(table)]
-    return [EncodedRow(table, i, digest) for i, digest in enumerate(digests)]
-
-
-def _gather(rows: Sequence[EncodedRow]) -> pa.Table:
-    """One table of the given rows, in order (consecutive rows of a table taken at once)."""
-    import pyarrow as pa
-
-    parts, start = [], 0
-    for end in range(1, len(rows) + 1):
-        if end == len(rows) or rows[end].table is not rows[start].table:
-            indices = pa.array([r.index for r in rows[start:end]], type=pa.int64())
-            parts.append(rows[start].table.take(indices))
-            start = end
-    return pa.concat_tables(parts).combine_chunks()
 
 
 class VersionWriter:
@@ -284,7 +208,7 @@ class VersionWriter:
     def extra_file(self, rel: str) -> Path:
         """A path inside the new version for an extra file the caller writes itself (e.g. a
         report streamed as it is produced); it is checksummed and published with the rest."""
-        rel = _check_extra_path(rel, self.features)
+        rel = check_extra_path(rel, self.features)
         if rel in self._extra:
             raise DatasetError(f"extra file {rel!r} is already being written")
         path = self._stage / rel
@@ -300,7 +224,7 @@ class VersionWriter:
             return
         config, split = key
         if isinstance(rows[0], EncodedRow):
-            table = _gather(rows)
+            table = gather_rows(rows)
             self._hash.add_digests(config, split, [r.digest for r in rows])
         else:
             first = self.rows[config][split] - len(rows)
@@ -311,7 +235,7 @@ class VersionWriter:
         self._buffers[key] = []
         writer = self._writers.get(key)
         if writer is None:
-            rel = f"{_config_dir(config)}/{SHARD.format(split=split)}"
+            rel = f"{config_dir(config)}/{SHARD.format(split=split)}"
             (self._stage / rel).parent.mkdir(parents=True, exist_ok=True)
             writer = pq.ParquetWriter(self._stage / rel, self._encoders[config].schema)
             self._writers[key] = writer
@@ -323,7 +247,7 @@ class VersionWriter:
             self._flush(key)
         for (config, split), writer in list(self._writers.items()):
             writer.close()
-            _fsync_file(self._stage / self._files[config][split])
+            fsync_file(self._stage / self._files[config][split])
             del self._writers[(config, split)]
             crashpoint("version.file")
 
@@ -382,7 +306,7 @@ class VersionWriter:
 
     def _publish(
         self,
-        meta: _Meta,
+        meta: ManifestMeta,
         extras: dict[str, bytes | Path],
         hashes: dict[str, str],
         content: str,
@@ -392,14 +316,14 @@ class VersionWriter:
         skip_if_unchanged: bool,
     ) -> WriteResult:
         folder, name = self._folder, self.name
-        _clean_stale(folder, keep=self._stage)
+        clean_stale(folder, keep=self._stage)
         latest = latest_version(self._root, name)
         if version is not None and (folder / version).exists():
             raise DatasetError(
                 f"{folder / version}: version {version} already exists and versions are "
                 "immutable; omit --version to write the next one"
             )
-        if skip_if_unchanged and latest is not None and _same_content(folder / latest, content):
+        if skip_if_unchanged and latest is not None and has_content(folder / latest, content):
             previous = read_manifest(folder / latest)
             return WriteResult(
                 created=False,
@@ -410,37 +334,17 @@ class VersionWriter:
                 content_sha256=content,
                 rows=self.rows,
             )
-        target_version = version or bump_version(latest, bump)
-        target = folder / target_version
-        if target.exists():
-            raise DatasetError(
-                f"{target}: version {target_version} already exists and versions are "
-                "immutable; write a new version instead"
-                + ("" if (target / MANIFEST).is_file() else " (it is incomplete: remove it)")
-            )
-        if latest is not None and parse_version(target_version) <= parse_version(latest):
-            raise DatasetError(
-                f"{target}: version {target_version} is not newer than the latest "
-                f"({latest}); pick a higher version or omit it"
-            )
-        manifest = {
-            "format": MANIFEST_FORMAT,
-            "name": name,
-            "version": target_version,
-            "parent_version": latest,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "toolkit_version": _toolkit_version(),
-            "schema": meta.schema,
-            "source": meta.source,
-            "configs": {
-                c: {"dir": _config_dir(c), "features_sha256": hashes[c]} for c in self.features
-            },
-            "rows": self.rows,
-            "counts": meta.counts,
-            "content_sha256": content,
-            "extra_files": sorted([*extras, *self._extra]),
-            **meta.extra,
-        }
+        target_version, target = self._target(latest, version, bump)
+        manifest = new_manifest(
+            meta,
+            name=name,
+            version=target_version,
+            parent_version=latest,
+            configs={c: {"dir": config_dir(c), "features_sha256": hashes[c]} for c in hashes},
+            rows=self.rows,
+            content_sha256=content,
+            extra_files=[*extras, *self._extra],
+        )
         stage = self._stage
         try:
             self._write_rest(manifest, card, extras, target_version)
@@ -450,13 +354,13 @@ class VersionWriter:
                     f"{stage}: the written files do not match their checksums "
                     f"({'; '.join(problems[:5])}); nothing was published, try again"
                 )
-            _make_read_only(stage)
-            _fsync_dir(stage)
+            make_read_only(stage)
+            fsync_dir(stage)
             crashpoint("version.verified")
             os.rename(stage, target)
             self._done = True
             crashpoint("version.renamed")
-            _fsync_dir(folder)
+            fsync_dir(folder)
         except OSError as exc:
             raise DatasetError(
                 f"{target}: cannot write the version ({exc}); nothing was published, fix the "
@@ -472,6 +376,23 @@ class VersionWriter:
             rows=self.rows,
         )
 
+    def _target(self, latest: str | None, version: str | None, bump: str) -> tuple[str, Path]:
+        """The new version's number and directory, refused when it exists or is not newer."""
+        target_version = version or bump_version(latest, bump)
+        target = self._folder / target_version
+        if target.exists():
+            raise DatasetError(
+                f"{target}: version {target_version} already exists and versions are "
+                "immutable; write a new version instead"
+                + ("" if (target / MANIFEST).is_file() else " (it is incomplete: remove it)")
+            )
+        if latest is not None and parse_version(target_version) <= parse_version(latest):
+            raise DatasetError(
+                f"{target}: version {target_version} is not newer than the latest "
+                f"({latest}); pick a higher version or omit it"
+            )
+        return target_version, target
+
     def _write_rest(
         self, manifest: dict, card: CardInfo, extras: dict[str, bytes | Path], version: str
     ) -> None:
@@ -479,18 +400,18 @@ class VersionWriter:
         for rel in self._extra:
             if not (stage / rel).is_file():
                 (stage / rel).touch()
-            _fsync_file(stage / rel)
+            fsync_file(stage / rel)
         for rel, content in extras.items():
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, Path):
                 shutil.copyfile(content, stage / rel)
-                _fsync_file(stage / rel)
+                fsync_file(stage / rel)
                 crashpoint("version.file")
             else:
-                _write_bytes(stage / rel, content)
+                write_new_file(stage / rel, content)
         load_root = self._root.as_posix() if not self._root.is_absolute() else self._root.name
         data_files = {c: {s: f[s] for s in SPLITS if s in f} for c, f in self._files.items()}
-        figures = _figures(stage, manifest, self._folder, card) if card.figures else ""
+        figures = plots.figures_section(stage, manifest, self._folder, card) if card.figures else ""
         text = render_card(
             card,
             manifest,
@@ -500,28 +421,13 @@ class VersionWriter:
             default_config=DEFAULT_CONFIG,
             figures=figures,
         )
-        _write_bytes(stage / CARD, text.encode("utf-8"))
+        write_new_file(stage / CARD, text.encode("utf-8"))
         manifest["files"] = {
             rel: {"sha256": file_sha256(stage / rel), "bytes": (stage / rel).stat().st_size}
-            for rel in _files_of(stage)
+            for rel in files_of(stage)
         }
         blob = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-        _write_bytes(stage / MANIFEST, blob.encode("utf-8"))
-
-
-def _figures(stage: Path, manifest: dict, folder: Path, card: CardInfo) -> str:
-    """Draw the version's figures into the stage (so the manifest checksums them) and return
-    the card's figures section; without matplotlib, a section saying how to get them."""
-    from toolkit.dataset import plots
-
-    ref = f"{manifest['name']}/{manifest['version']}"
-    if not plots.have_matplotlib():
-        manifest["figures"] = []
-        return plots.figures_markdown(None, ref)
-    parent = folder / manifest["parent_version"] if manifest.get("parent_version") else None
-    drawn = plots.draw_figures(stage, manifest, stage, parent)
-    manifest["figures"] = [f.path for f in drawn]
-    return plots.figures_markdown(drawn, ref)
+        write_new_file(stage / MANIFEST, blob.encode("utf-8"))
 
 
 def write_version(
@@ -587,162 +493,3 @@ def write_version(
             skip_if_unchanged=skip_if_unchanged,
             lock_timeout=lock_timeout,
         )
-
-
-@contextmanager
-def dataset_lock(folder: Path, timeout: float = 60.0) -> Iterator[None]:
-    """Hold the lock of a dataset directory (``<name>/.lock``) that every writer of its
-    versions takes; DatasetError after ``timeout`` seconds."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(folder / LOCK), timeout=timeout)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise DatasetError(
-            f"{folder}: another pull is writing this dataset (lock {folder / LOCK} held for "
-            f"{timeout:g} s); wait for it to finish and run again"
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _same_content(previous: Path, content: str) -> bool:
-    """Whether the version at ``previous`` holds rows with this content hash (an older
-    manifest format is recomputed in the current one from its files)."""
-    manifest = read_manifest(previous)
-    if manifest.get("format") == MANIFEST_FORMAT:
-        return manifest.get("content_sha256") == content
-    recomputed, _ = read_content_sha256(previous, manifest, format=MANIFEST_FORMAT)
-    return recomputed == content
-
-
-# -- manifest parts ------------------------------------------------------------------------
-
-
-def _manifest_keys() -> tuple[str, ...]:
-    return (
-        "format", "name", "version", "parent_version", "created_at", "toolkit_version",
-        "schema", "source", "configs", "rows", "counts", "content_sha256", "extra_files",
-        "files", "figures", "card_refreshed_at",
-    )  # fmt: skip
-
-
-def _toolkit_version() -> str:
-    from toolkit import __version__
-
-    return __version__
-
-
-def _check_extra_path(rel: str, configs: Iterable[str]) -> str:
-    parts = PurePosixPath(rel).parts
-    reserved = {CARD.lower(), MANIFEST.lower(), LOCK}
-    taken = {_config_dir(c) for c in configs} | {DEFAULT_DATA_DIR}
-    if (
-        not parts
-        or "\\" in rel
-        or rel.startswith("/")
-        or not all(_EXTRA_PART.match(p) for p in parts)
-        or rel.lower() in reserved
-        or parts[0] in taken
-    ):
-        raise DatasetError(
-            f"extra file name {rel!r} is not allowed: use a relative path of letters, digits, "
-            f"'.', '_' and '-' (not {CARD}, {MANIFEST}, or inside a config directory)"
-        )
-    return PurePosixPath(*parts).as_posix()
-
-
-def _reject_credentials(value: Any, where: str = "source", keys: bool = True) -> None:
-    """Refuse URLs with ``user:password@`` and (with ``keys``) keys named like secrets."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if keys and item and _SECRET_KEYS.search(str(key)):
-                raise DatasetError(
-                    f"manifest {where}.{key}: looks like a credential; never store secrets in "
-                    "a dataset version (pass the server URL and project id only)"
-                )
-            _reject_credentials(item, f"{where}.{key}", keys)
-    elif isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _reject_credentials(item, f"{where}[{i}]", keys)
-    elif isinstance(value, str) and _URL_USERINFO.match(value):
-        raise DatasetError(
-            f"manifest {where}: URL {value.split('@')[-1]!r} carries credentials; "
-            "pass it without user:password@"
-        )
-
-
-def _json_ready(value: Any, what: str) -> Any:
-    try:
-        return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise DatasetError(f"manifest {what} is not plain JSON data ({exc})") from None
-
-
-# -- files ---------------------------------------------------------------------------------
-
-
-def _write_bytes(path: Path, content: bytes) -> None:
-    with open(path, "xb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-    crashpoint("version.file")
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return  # not supported (e.g. Windows); the rename is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _make_read_only(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            mode = path.stat().st_mode
-            path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-
-
-def scratch_file(exports_dir: str | Path, name: str, suffix: str) -> Path:
-    """A path for a temporary file of a pull of dataset ``name`` (e.g. the downloaded export),
-    next to its versions: if the process is killed, the next write of the dataset removes it.
-    The caller removes it when done."""
-    folder = Path(exports_dir) / validate_name(name)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatasetError(f"{folder}: cannot create the dataset directory ({exc})") from None
-    return folder / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
-
-
-def _clean_stale(folder: Path, keep: Path) -> None:
-    """Remove staging directories and scratch files of crashed pulls (the caller holds the
-    lock); those of processes still running are left alone."""
-    for child in folder.iterdir():
-        if not child.name.startswith(TMP_PREFIX) or child == keep:
-            continue
-        match = _STAGE.match(child.name)
-        if match and pid_alive(int(match[1])):
-            continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
-        else:
-            child.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from toolkit.agreement import AgreementAccumulator, render_table
 from toolkit.dataset.card import CardInfo
 from toolkit.dataset.diff import RowSummary, diff_summaries, render_diff
 from toolkit.dataset.features import annotation_features, default_features
+from toolkit.dataset.storage import scratch_file
 from toolkit.dataset.tokens import tokens_features
 from toolkit.dataset.version import (
     assign_splits,
@@ -28,7 +29,7 @@ from toolkit.dataset.version import (
     split_for,
     validate_name,
 )
-from toolkit.dataset.writer import VersionWriter, scratch_file
+from toolkit.dataset.writer import VersionWriter
 from toolkit.errors import InputError, ToolkitError
 from toolkit.labelstudio.export import iter_export
 from toolkit.progress import SILENT, Progress

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from toolkit.dataset.encode import RowEncoder
-from toolkit.dataset.writer import encode_rows
+from toolkit.dataset.encode import RowEncoder, encode_rows
 from toolkit.parallel import chunked, ordered_results, start_pool
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull.rows import (

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from toolkit.dataset.encode import EncodedRow
 from toolkit.dataset.features import ARTICLE_COLUMNS
 from toolkit.dataset.tokens import token_row
-from toolkit.dataset.writer import EncodedRow
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull.resolve import Resolved, resolve
 from toolkit.pull.validate import annotation_problem, parse_annotation, task_problem

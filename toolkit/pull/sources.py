@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from toolkit.dataset.storage import scratch_file
 from toolkit.dataset.version import file_sha256
-from toolkit.dataset.writer import scratch_file
 from toolkit.errors import InputError
 from toolkit.labelstudio.connection import safe_url
 from toolkit.labelstudio.export import download_export
