@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from toolkit.schema.render import render_label_config
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schemas" / "news.yaml"
 STAGES: dict[str, Callable[[dict], Callable[[], dict]]] = {}
@@ -266,7 +268,7 @@ def ls_converter(args: dict) -> Callable[[], dict]:
 
     from toolkit.schema import load_schema
 
-    config = load_schema(SCHEMA).to_label_config()
+    config = render_label_config(load_schema(SCHEMA))
     out = Path(tempfile.mkdtemp(prefix="bench-conv-"))
     converter = Converter(config=config, project_dir=str(out), download_resources=False)
     fmt = args["format"]

@@ -36,3 +36,27 @@ def test_gazetteer_labels_must_be_in_schema(tmp_path):
     g.write_text("labels:\n  CITY: [Jakarta]\n")
     with pytest.raises(SchemaError, match="CITY"):
         load_gazetteer(g, SCHEMA)
+
+
+def test_spacy_labels_come_from_the_schema_aliases(tmp_path):
+    from toolkit.predict import spacy_label_map
+    from toolkit.schema import schema_hash
+
+    mapping = spacy_label_map(SCHEMA)
+    assert mapping["PERSON"] == "PER" and mapping["GPE"] == "LOC" and mapping["ORG"] == "ORG"
+    source = (
+        "name: s\ntext: {name: text, field: text}\nspans:\n  - name: ents\n    labels:\n"
+        "      - value: PERSONA\n        aliases: [PERSON, PER]\n      - GEO\n"
+    )
+    (tmp_path / "a.yaml").write_text(source)
+    (tmp_path / "b.yaml").write_text(source.replace("        aliases: [PERSON, PER]\n", ""))
+    with_aliases = load_schema(tmp_path / "a.yaml")
+    assert spacy_label_map(with_aliases) == {
+        "PERSONA": "PERSONA",
+        "PERSON": "PERSONA",
+        "PER": "PERSONA",
+        "GEO": "GEO",
+    }
+    assert spacy_label_map(load_schema(tmp_path / "b.yaml")) == {"PERSONA": "PERSONA", "GEO": "GEO"}
+    # aliases do not change what an annotation means: the hash stays
+    assert schema_hash(load_schema(tmp_path / "b.yaml")) == schema_hash(with_aliases)

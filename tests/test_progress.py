@@ -19,8 +19,7 @@ import pytest
 
 from benchmarks import synth
 from toolkit.progress import SILENT, Bar, SummaryLine, progress_for
-from toolkit.schema import load_schema
-from toolkit.tasks import schema_tag
+from toolkit.schema import load_schema, schema_tag
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {

@@ -19,8 +19,10 @@ from toolkit.dataset.version import file_sha256  # noqa: E402
 from toolkit.errors import InputError  # noqa: E402
 from toolkit.pseudonyms import Pseudonymizer  # noqa: E402
 from toolkit.pull.build import PullOptions, pull_to_version  # noqa: E402
-from toolkit.schema import load_schema  # noqa: E402
-from toolkit.tasks import schema_tag  # noqa: E402
+from toolkit.schema import (
+    load_schema,  # noqa: E402
+    schema_tag,  # noqa: E402
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = load_schema(ROOT / "schemas" / "news.yaml")

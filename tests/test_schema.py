@@ -12,13 +12,14 @@ from toolkit.cli import cli
 from toolkit.dataset.features import default_features
 from toolkit.errors import SchemaError
 from toolkit.schema import DEFAULT_SCHEMA, load_schema, parse_schema, rendered_path
+from toolkit.schema.render import render_label_config
 
 RAW = yaml.safe_load(DEFAULT_SCHEMA.read_text(encoding="utf-8"))
 
 
 def test_committed_xml_matches_schema():
     schema = load_schema()
-    assert rendered_path(DEFAULT_SCHEMA).read_text(encoding="utf-8") == schema.to_label_config()
+    assert rendered_path(DEFAULT_SCHEMA).read_text(encoding="utf-8") == render_label_config(schema)
     result = CliRunner().invoke(cli, ["schema", "render", "--check"])
     assert result.exit_code == 0, result.output
 
@@ -34,7 +35,7 @@ def test_render_check_fails_when_stale(tmp_path):
 
 def test_xml_has_every_label_in_schema_order():
     schema = load_schema()
-    root = ElementTree.fromstring(schema.to_label_config())
+    root = ElementTree.fromstring(render_label_config(schema))
     labels = {el.get("name"): [c.get("value") for c in el] for el in root.iter("Labels")}
     assert labels == {
         "entities": ["PER", "ORG", "LOC", "NORP", "EVENT", "PRODUCT"],
@@ -70,7 +71,7 @@ def test_changed_labels_flow_everywhere(tmp_path):
     raw = yaml.safe_load(DEFAULT_SCHEMA.read_text(encoding="utf-8"))
     raw["spans"][0]["labels"].append({"value": 'Q&A <"odd">', "hint": "needs escaping & more"})
     schema = parse_schema(raw, "copy.yaml")
-    xml = schema.to_label_config()
+    xml = render_label_config(schema)
     root = ElementTree.fromstring(xml)  # still well-formed
     values = [el.get("value") for el in root.iter("Label")]
     assert 'Q&A <"odd">' in values
@@ -203,7 +204,7 @@ def test_guideline_prose_does_not_change_the_hash():
 
 
 def test_region_choices_are_scoped_to_their_labels_and_required():
-    root = ElementTree.fromstring(load_schema().to_label_config())
+    root = ElementTree.fromstring(render_label_config(load_schema()))
     choices = {el.get("name"): el for el in root.iter("Choices")}
     entity_labels = "PER,ORG,LOC,NORP,EVENT,PRODUCT"
     assert choices["entities_stance"].get("whenLabelValue") == entity_labels

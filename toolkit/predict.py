@@ -12,7 +12,7 @@ A gazetteer file (YAML) lists names and aliases per span label, optionally regex
 Names match as whole words, case-sensitively; longer matches win and matches never overlap.
 The prediction's ``model_version`` is ``<name>@<sha256 of the file, 12 hex>`` so a changed
 gazetteer is a new model version. ``spacy:<model>`` uses an installed spaCy model instead
-(labels mapped to the schema: PERSON→PER, GPE/LOC/FAC→LOC, ORG, NORP, EVENT, PRODUCT).
+(its labels mapped onto the schema's span labels by value and by each label's ``aliases``).
 Predictions never count as annotations; they are what annotators start from.
 """
 
@@ -28,18 +28,6 @@ import yaml
 
 from toolkit.errors import InputError, SchemaError
 from toolkit.schema import Schema
-
-SPACY_LABELS = {
-    "PERSON": "PER",
-    "PER": "PER",
-    "GPE": "LOC",
-    "LOC": "LOC",
-    "FAC": "LOC",
-    "ORG": "ORG",
-    "NORP": "NORP",
-    "EVENT": "EVENT",
-    "PRODUCT": "PRODUCT",
-}
 
 Predictor = Callable[[str], list[tuple[int, int, str]]]
 
@@ -88,7 +76,18 @@ def _check_label(schema: Schema, label: str, path: Path) -> None:
         raise SchemaError(f"{path}: label {label!r} is not a span label of schema {schema.name!r}")
 
 
-def load_spacy(model: str) -> tuple[Predictor, str]:
+def spacy_label_map(schema: Schema) -> dict[str, str]:
+    """Other tools' label names → the schema's span labels: each value and its aliases."""
+    out: dict[str, str] = {}
+    for group in schema.spans:
+        for option in group.labels:
+            out[option.value] = option.value
+            out.update({alias: option.value for alias in option.aliases})
+    return out
+
+
+def load_spacy(model: str, schema: Schema) -> tuple[Predictor, str]:
+    """A predictor from an installed spaCy model, its entity labels mapped onto the schema."""
     try:
         import spacy
     except ImportError:
@@ -97,12 +96,13 @@ def load_spacy(model: str) -> tuple[Predictor, str]:
         nlp = spacy.load(model)
     except OSError:
         raise InputError(f"spaCy model {model!r} is not installed") from None
+    labels = spacy_label_map(schema)
 
     def predict(text: str) -> list[tuple[int, int, str]]:
         return [
-            (e.start_char, e.end_char, SPACY_LABELS[e.label_])
+            (e.start_char, e.end_char, labels[e.label_])
             for e in nlp(text).ents
-            if e.label_ in SPACY_LABELS
+            if e.label_ in labels
         ]
 
     return predict, f"spacy:{model}@{nlp.meta.get('version', '')}"
@@ -111,7 +111,7 @@ def load_spacy(model: str) -> tuple[Predictor, str]:
 def load_predictor(spec: str, schema: Schema) -> tuple[Predictor, str]:
     """``spacy:<model>`` or the path of a gazetteer file."""
     if spec.startswith("spacy:"):
-        return load_spacy(spec.split(":", 1)[1])
+        return load_spacy(spec.split(":", 1)[1], schema)
     return load_gazetteer(spec, schema)
 
 

@@ -19,16 +19,13 @@ from typing import Any
 
 from toolkit.errors import InputError
 from toolkit.schema import Schema
+from toolkit.schema.hashing import schema_tag
 
 OPTIONAL_FIELDS = ("title", "url", "source", "published_at", "language", "target", "dup_group")
 
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def schema_tag(schema: Schema) -> str:
-    return f"{schema.name}@{schema.sha256[:12]}"
 
 
 def _iter_jsonl(path: Path) -> Iterator[tuple[str, Any]]:

@@ -14,8 +14,7 @@ from toolkit.dataset.version import file_sha256
 from toolkit.dataset.writer import write_version
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull import PullOptions, pull_to_version
-from toolkit.schema import load_schema
-from toolkit.tasks import schema_tag
+from toolkit.schema import load_schema, schema_tag
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = load_schema(ROOT / "schemas" / "news.yaml")

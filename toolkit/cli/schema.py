@@ -9,6 +9,7 @@ import click
 from toolkit.cli.common import schema_option
 from toolkit.guidelines import render_guidelines
 from toolkit.schema import load_schema, rendered_path
+from toolkit.schema.render import render_label_config
 
 
 @click.group()
@@ -40,7 +41,7 @@ def render(schema_path: Path, output: Path | None, check: bool) -> None:
       toolkit schema render --check                         # CI: is news.xml up to date?
     """
     loaded = load_schema(schema_path)
-    xml = loaded.to_label_config()
+    xml = render_label_config(loaded)
     target = output or rendered_path(schema_path)
     if str(target) == "-":
         click.echo(xml, nl=False)

@@ -22,8 +22,8 @@ from toolkit.labelstudio.retry import (
     is_transient,
     with_retries,
 )
-from toolkit.schema import Schema
-from toolkit.tasks import schema_tag
+from toolkit.schema import Schema, schema_tag
+from toolkit.schema.render import render_label_config
 
 
 @dataclass(slots=True)
@@ -165,7 +165,7 @@ def ensure_project(client: Any, title: str, schema: Schema) -> ProjectResult:
         raise ToolkitError(
             f"project title {title!r} is too short (Label Studio needs 3+ characters)"
         )
-    config = schema.to_label_config()
+    config = render_label_config(schema)
     description = f"Made by toolkit from schema {schema_tag(schema)}"
     matches = find_projects(client, title)
     if len(matches) > 1:

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 _HOME = {
     "schema_hash": "hashing",
-    "LS_RESERVED_KEYS": "hotkeys",
+    "schema_tag": "hashing",
+    "LS_RESERVED_KEYS": "model",
     "assign_hotkeys": "hotkeys",
     "load_schema": "load",
     "parse_schema": "load",
@@ -47,10 +48,11 @@ __all__ = sorted(_HOME)
 
 if TYPE_CHECKING:  # the same names, for type checkers (``X as X``: a re-export)
     from toolkit.schema.hashing import schema_hash as schema_hash
-    from toolkit.schema.hotkeys import LS_RESERVED_KEYS as LS_RESERVED_KEYS
+    from toolkit.schema.hashing import schema_tag as schema_tag
     from toolkit.schema.hotkeys import assign_hotkeys as assign_hotkeys
     from toolkit.schema.load import load_schema as load_schema
     from toolkit.schema.load import parse_schema as parse_schema
+    from toolkit.schema.model import LS_RESERVED_KEYS as LS_RESERVED_KEYS
     from toolkit.schema.model import Attribute as Attribute
     from toolkit.schema.model import DocumentChoice as DocumentChoice
     from toolkit.schema.model import Option as Option

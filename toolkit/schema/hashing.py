@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from toolkit.schema.model import Schema
 
-# Guideline prose that does not change what an annotation means: left out of the hash.
-_PROSE = ("examples", "do", "dont")
+# Guideline prose, and other tools' names of a label (aliases): they do not change what an
+# annotation means, so they are left out of the hash.
+_PROSE = ("examples", "do", "dont", "aliases")
 
 
 def _without_prose(value: Any) -> Any:
@@ -37,3 +38,8 @@ def schema_hash(schema: Schema) -> str:
     }
     blob = json.dumps(_without_prose(payload), sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def schema_tag(schema: Schema) -> str:
+    """``name@hash12``: how tasks, projects and versions name the schema they were made with."""
+    return f"{schema.name}@{schema.sha256[:12]}"

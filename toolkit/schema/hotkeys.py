@@ -2,26 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from toolkit.schema.model import Schema
 
-if TYPE_CHECKING:
-    from toolkit.schema.model import Schema
-
-# Single keys Label Studio 1.23's labeling UI binds itself (its default keymap, case-insensitive):
-# u unselects the region; h v b o e m k p r w pick image tools; [ ] size tools; enter focuses a
-# region; escape, backspace and delete; arrows. Everything else it binds uses ctrl, alt, shift or
-# the command key (submit ctrl+enter, skip ctrl+space, undo ctrl+z, relation alt+r, ...).
-LS_RESERVED_KEYS = frozenset("uhvbomkperw[]") | {
-    "enter",
-    "escape",
-    "backspace",
-    "delete",
-    "space",
-    "left",
-    "right",
-    "up",
-    "down",
-}
 # Hotkeys handed out in order: the digits, then the letters Label Studio does not use.
 _HOTKEYS = "1234567890qtyiasdfgjlzxcn"
 

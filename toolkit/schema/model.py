@@ -14,9 +14,23 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, model_validator
 
-from toolkit.schema.hotkeys import LS_RESERVED_KEYS
-from toolkit.schema.render import render_label_config
 from toolkit.schema.yamlfile import StrictModel
+
+# Single keys Label Studio 1.23's labeling UI binds itself (its default keymap, case-insensitive):
+# u unselects the region; h v b o e m k p r w pick image tools; [ ] size tools; enter focuses a
+# region; escape, backspace and delete; arrows. Everything else it binds uses ctrl, alt, shift or
+# the command key (submit ctrl+enter, skip ctrl+space, undo ctrl+z, relation alt+r, ...).
+LS_RESERVED_KEYS = frozenset("uhvbomkperw[]") | {
+    "enter",
+    "escape",
+    "backspace",
+    "delete",
+    "space",
+    "left",
+    "right",
+    "up",
+    "down",
+}
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -70,7 +84,9 @@ Description = Annotated[str, BeforeValidator(_stripped)]
 class Option(StrictModel):
     """One label or choice value with its guideline: a one-line ``hint``, ``examples`` (text with
     the labelled part in ``[[double brackets]]``), ``do`` and ``dont`` rules, and an optional fixed
-    ``hotkey`` (otherwise one is assigned). In YAML, a bare string is an option without them."""
+    ``hotkey`` (otherwise one is assigned), and ``aliases``: the value's names in other tools'
+    output (spaCy's ``PERSON`` for ``PER``), so their predictions map onto the schema. In YAML, a
+    bare string is an option without them."""
 
     value: str = Field(min_length=1)
     hint: Annotated[str, BeforeValidator(_prose)] = ""
@@ -78,6 +94,7 @@ class Option(StrictModel):
     do: Texts = ()
     dont: Texts = ()
     hotkey: Annotated[str | None, BeforeValidator(_hotkey)] = None
+    aliases: Texts = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -251,8 +268,3 @@ class Schema(StrictModel):
         out += [(g.control(a), a.choices) for g in self.spans for a in g.attributes]
         out += [(d.name, d.choices) for d in self.document]
         return out
-
-    # -- outputs ---------------------------------------------------------------
-    def to_label_config(self) -> str:
-        """Render the Label Studio XML labeling config."""
-        return render_label_config(self)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
 from toolkit.schema.hotkeys import assign_hotkeys
-
-if TYPE_CHECKING:
-    from toolkit.schema.model import Option, Schema
+from toolkit.schema.model import Option, Schema
 
 _COLORS = [
     "#e6194b",
