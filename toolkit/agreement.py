@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from toolkit.dataset.diff import decode
 from toolkit.errors import ToolkitError
 from toolkit.schema import Schema
 
@@ -486,6 +487,5 @@ def _fmt(value: float | None) -> str:
 
 def rows_from_dataset(dataset: Any) -> list[dict]:
     """Annotation rows with ClassLabel ids turned back into names."""
-    from toolkit.dataset.diff import decode
 
     return [decode(row, dataset.features) for row in dataset]

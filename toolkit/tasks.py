@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import InputError
+from toolkit.predict import load_predictor, prediction
 from toolkit.schema import Schema
 from toolkit.schema.hashing import schema_tag
 
@@ -136,7 +137,6 @@ def make_tasks(
         for article in articles:
             yield article_to_task(article, schema)
         return
-    from toolkit.predict import load_predictor, prediction
 
     predictor, version = load_predictor(predict, schema)
     for article in articles:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from toolkit.crashpoints import crashpoint
 from toolkit.dataset.version import LOCK, TMP_PREFIX, validate_name
 from toolkit.errors import DatasetError
@@ -24,7 +26,6 @@ _STAGE = re.compile(rf"^{re.escape(TMP_PREFIX)}(\d+)-[0-9a-f]+(\.[a-z]+)?\Z")
 def dataset_lock(folder: Path, timeout: float = 60.0) -> Iterator[None]:
     """Hold the lock of a dataset directory (``<name>/.lock``) that every writer of its
     versions takes; DatasetError after ``timeout`` seconds."""
-    from filelock import FileLock, Timeout
 
     lock = FileLock(str(folder / LOCK), timeout=timeout)
     try:

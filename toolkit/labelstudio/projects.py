@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from label_studio_sdk.core.api_error import ApiError
+
 from toolkit.errors import LabelStudioError, ToolkitError
 from toolkit.guidelines import render_guidelines
 from toolkit.labelstudio.export import download_export, iter_export, temp_export_path
@@ -61,9 +63,6 @@ def get_project(client: Any, title_or_id: str | int) -> Any:
     """A project by numeric id or exact title; clear errors for none or several."""
     ref = str(title_or_id).strip()
     if ref.isdigit():
-        from label_studio_sdk.core.api_error import ApiError
-
-        from toolkit.labelstudio.retry import NO_RETRY, RetryPolicy, with_retries
 
         def get() -> Any:
             try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+import httpx
+
 from toolkit.errors import LabelStudioError
 from toolkit.labelstudio.connection import Connection, safe_url
 
@@ -31,7 +33,6 @@ class User:
 
 def invite_url(admin: Connection) -> str:
     """The organisation's invite link (``/user/signup/?token=…``)."""
-    import httpx
 
     try:
         response = httpx.get(
@@ -51,7 +52,6 @@ def invite_url(admin: Connection) -> str:
 
 def sign_up(admin: Connection, email: str, password: str | None = None) -> User:
     """Create a user through the invite link and return it with its API token."""
-    import httpx
 
     invite = invite_url(admin)
     password = password or secrets.token_urlsafe(16) + "-Aa1"

@@ -31,6 +31,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from toolkit.files import user_data_dir, write_private
 from toolkit.labelstudio.connection import safe_url
 
@@ -101,7 +103,6 @@ class PushCache:
         """Hold this project's push lock (one push at a time per project on this machine;
         released by the kernel if the process dies). Yields False, and pushes on unlocked,
         when the lock file cannot be created (a read-only cache directory)."""
-        from filelock import FileLock, Timeout
 
         try:
             self._ensure_dir()

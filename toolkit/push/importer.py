@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from label_studio_sdk.core.api_error import ApiError
+
 from toolkit.crashpoints import crashpoint
 from toolkit.errors import LabelStudioError
 from toolkit.labelstudio.projects import get_project
@@ -99,7 +101,6 @@ def remove_duplicates(
 
 
 def _delete_task(client: Any, task_id: int, policy: RetryPolicy) -> None:
-    from label_studio_sdk.core.api_error import ApiError
 
     def delete() -> None:
         try:

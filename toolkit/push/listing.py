@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from label_studio_sdk.core.api_error import ApiError
+
 from toolkit.labelstudio.retry import NO_RETRY, RetryPolicy, with_retries
 from toolkit.push.cache import to_watermark
 
@@ -66,7 +68,6 @@ def fetch_tasks(
     Pages are read until the server's ``total`` is reached (no request for an empty page).
     One failed page fails the whole listing: the caller retries it as a whole (one policy,
     timeouts included)."""
-    from label_studio_sdk.core.api_error import ApiError
 
     out: list[Listed] = []
     extra = {"query": json.dumps(query)} if query is not None else {}
