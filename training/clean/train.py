@@ -10,7 +10,7 @@ F1 of the whole cleaner (4-gram shingles against the gold text).
 Usage::
 
     python -m training.clean.train training/clean/data/wcxb.jsonl.gz \
-        -o toolkit/clean/model/lines.json
+        -o toolkit/clean/models/lines.json
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.clean.linemodel import FEATURES, LABELS, LineModel, features
-from toolkit.clean.lines import CLOSING, rule_pass, segment
+from toolkit.clean.segmenter import CLOSING, rule_pass, segment
 from toolkit.clean.metadata import host_of
 from toolkit.clean.profile import Profiles, load_profiles
 from training.clean.shingles import prf
