@@ -220,22 +220,35 @@ def rule_pass(
     return out, infos, prose, kept, start
 
 
+def vetoed(infos: list[LineInfo], kept: set[int]) -> list[bool]:
+    """The lines the model may not keep: a rule reason against them (vocabulary chrome, the
+    title, a dateline) unless the rules keep them, and every line after the closing line that
+    ends the rules' body ("Editor: ...", "Tags", a credit): what follows it is the footer."""
+    out = [info.reason is not None and j not in kept for j, info in enumerate(infos)]
+    if kept:
+        last = max(kept)
+        close = next((j for j in range(last + 1, len(infos)) if infos[j].reason in CLOSING), None)
+        if close is not None:
+            out[close:] = [True] * (len(infos) - close)
+    return out
+
+
 def apply_model(
     model: LineModel, infos: list[LineInfo], prose: list[bool], kept: set[int]
 ) -> set[int]:
     """Score every line (``LineInfo.kind``/``score``) and return the lines the model keeps:
-    a smoothed body probability at or above the threshold and no rule reason against it (a
-    vocabulary chrome line, the title, a dateline stay removed). A rule-kept line the model
-    drops gets a ``model<...`` reason by score band."""
+    a smoothed body probability at or above the threshold and not :func:`vetoed` by a rule.
+    A rule-kept line the model drops gets a ``model<...`` reason by score band."""
     if not infos:
         return set()
     probs = model.probabilities(features(infos, prose, kept, CLOSING))
     scores = model.body_scores(probs)
     best = probs.argmax(axis=1)
+    veto = vetoed(infos, kept)
     keep = set()
     for j, info in enumerate(infos):
         info.score, info.kind = float(scores[j]), model.labels[best[j]]
-        if info.score >= model.threshold and (info.reason is None or j in kept):
+        if info.score >= model.threshold and not veto[j]:
             keep.add(j)
     for j in kept - keep:
         infos[j].reason = band(infos[j].score or 0.0, model.threshold)

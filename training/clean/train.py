@@ -27,7 +27,7 @@ import numpy as np
 from toolkit.clean.linemodel import FEATURES, LABELS, LineModel, features
 from toolkit.clean.metadata import host_of
 from toolkit.clean.profile import Profiles, load_profiles
-from toolkit.clean.segmenter import CLOSING, rule_pass
+from toolkit.clean.segmenter import CLOSING, rule_pass, vetoed
 from training.clean.shingles import prf
 
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
@@ -76,7 +76,7 @@ def prepare(rows: list[dict], profiles: Profiles | None = None) -> list[Page]:
         _, infos, prose, kept, _ = rule_pass(row["lines"], vocab_for(row, profiles))
         x = features(infos, prose, kept, CLOSING)
         y = np.array([LABELS.index(label) for label in row["labels"]])
-        veto = np.array([i.reason is not None and j not in kept for j, i in enumerate(infos)])
+        veto = np.array(vetoed(infos, kept))
         pages.append(Page(row, x, y, [i.text for i in infos], veto, sorted(kept)))
     return pages
 
