@@ -32,8 +32,17 @@ def main(argv: list[str] | None = None) -> None:
     import trafilatura
 
     from toolkit.clean import clean_html
+    from toolkit.clean.metadata import extract_html
+    from toolkit.clean.normalize import split_lines
+    from toolkit.clean.profile import load_profiles
+    from toolkit.clean.segmenter import rule_pass
 
-    scores: dict[str, list[tuple[float, float, float]]] = {"trafilatura": [], "toolkit": []}
+    profiles = load_profiles()
+    scores: dict[str, list[tuple[float, float, float]]] = {
+        "trafilatura": [],
+        "toolkit": [],
+        "trafilatura minus vocabulary chrome": [],
+    }
     rows = [r for r in read_corpus(args.corpus) if usable(r)][: args.limit]
     for row in rows:
         html = decode(gzip.decompress((args.root / row["html_path"]).read_bytes()))
@@ -42,6 +51,13 @@ def main(argv: list[str] | None = None) -> None:
         scores["trafilatura"].append(prf(alone, gold))
         article = clean_html(html, url=row.get("url"))
         scores["toolkit"].append(prf(article.text if article else "", gold))
+        page = extract_html(html, row.get("url"))
+        lines = split_lines(page.text) if page else []
+        _, infos, _, kept, _ = rule_pass(lines, profiles.common) if lines else (0, [], 0, set(), 0)
+        chrome = "\n".join(
+            i.text for j, i in enumerate(infos) if j in kept or i.reason in (None, "title")
+        )
+        scores["trafilatura minus vocabulary chrome"].append(prf(chrome, gold))
     print(f"{len(rows)} pages of {args.corpus}")
     for name, values in scores.items():
         p, r, f = np.mean(values, axis=0)
