@@ -3,7 +3,8 @@
 Sources: WCXB (Murrough-Foley/web-content-extraction-benchmark, CC-BY-4.0), article pages of
 both its splits; fundus (flairNLP/fundus, MIT), the parser test pages of every publisher
 (``tests/resources/parser/test_data/<country>/<Publisher>_<date>.html.gz`` with the
-maintainers' checked extraction in ``<Publisher>.json``, one entry per parser version). Each page's HTML is rendered by Debian's Chromium through Playwright with
+maintainers' checked extraction in ``<Publisher>.json``, one entry per parser version).
+Each page's HTML is rendered by Debian's Chromium through Playwright with
 JavaScript off and every network request aborted (the page renders offline), and
 ``document.body.innerText`` is split into lines. A line is labelled ``body`` when it projects
 onto the gold main text (see :func:`training.clean.shingles.project`), ``title`` when it is the
@@ -211,7 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)
-    print(f"{build(args.root, args.output, args.limit, args.source)} pages written to {args.output}")
+    print(
+        f"{build(args.root, args.output, args.limit, args.source)} pages written to {args.output}"
+    )
 
 
 if __name__ == "__main__":
