@@ -6,10 +6,10 @@ rules found in it (a vocabulary reason, prose, inside the rules' body run, repea
 the source's pages) and its neighbours (the same for the lines around it, the share of prose
 around it, where it sits in the page's text mass). A multinomial logistic regression over
 those features gives each line a probability per label (``body``, ``boilerplate``, ``title``,
-``byline``, ``dateline``); :func:`toolkit.clean.lines.segment` keeps the lines whose body
+``byline``, ``dateline``); :func:`toolkit.clean.segmenter.segment` keeps the lines whose body
 probability, smoothed with their neighbours', passes the model's threshold.
 
-The weights live in ``toolkit/clean/model/lines.json`` (trained by ``python -m
+The weights live in ``toolkit/clean/models/lines.json`` (trained by ``python -m
 training.clean.train``, see docs/cleaning.md); inference is a matrix product (numpy), no
 scikit-learn at run time.
 """
@@ -22,12 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from toolkit.clean.lines import LineInfo
+from toolkit.clean.lines import LineInfo, is_headline
 
 LABELS = ("body", "boilerplate", "title", "byline", "dateline")
 _TERMINAL = frozenset(".!?…")
@@ -102,8 +100,6 @@ def _line_vector(info: LineInfo, prose: bool, kept: bool, closing: frozenset[str
     alpha = sum(c.isalpha() for c in text)
     punct = sum(c in _PUNCT for c in text)
     last = text.rstrip()[-1:]
-    from toolkit.clean.lines import is_headline  # (a cycle at import time otherwise)
-
     reason = info.reason
     return [
         math.log1p(n),
@@ -265,10 +261,12 @@ class LineModel:
 @lru_cache(maxsize=1)
 def default_model() -> LineModel | None:
     """The model shipped in the package (None when it is missing: rules only)."""
-    ref = resources.files("toolkit.clean").joinpath("model/lines.json")
+    ref = resources.files("toolkit.clean").joinpath("models/lines.json")
     if not ref.is_file():
         return None
-    return LineModel.from_json(json.loads(ref.read_text(encoding="utf-8")), "toolkit/clean/model")
+    return LineModel.from_json(
+        json.loads(ref.read_text(encoding="utf-8")), "toolkit/clean/models/lines.json"
+    )
 
 
 def band(score: float, threshold: float) -> str:

@@ -15,9 +15,8 @@ from toolkit.progress import progress_for
 @click.option(
     "-o",
     "--output",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="Output file: .parquet or .jsonl.",
+    help="Output file: .parquet or .jsonl (required unless --explain).",
 )
 @click.option(
     "--rejects",
@@ -59,6 +58,13 @@ from toolkit.progress import progress_for
     help="Decode every input with this encoding (e.g. windows-1252) instead of sniffing "
     "(BOM, <meta charset>, UTF-8, detector).",
 )
+@click.option(
+    "--explain",
+    metavar="PAGE",
+    type=click.Path(dir_okay=False),
+    help="Print each line of one .txt/.html page with keep/drop, the line model's score and "
+    "label, and the reason of a removal; writes nothing.",
+)
 @quiet_option
 @handles_errors
 def clean(
@@ -72,6 +78,7 @@ def clean(
     min_words: int,
     profile_dirs: tuple[str, ...],
     encoding: str | None,
+    explain: str | None,
     quiet: bool,
 ) -> None:
     """Clean raw scraped news pages into article records.
@@ -85,7 +92,16 @@ def clean(
       toolkit clean samples/ -o articles.parquet --rejects rejects.jsonl --report report.json
       toolkit clean scraped.jsonl -o articles.jsonl --dedup drop --lang id,en --workers 4
       toolkit clean old-archive/ -o articles.jsonl --encoding windows-1252
+      toolkit clean --explain page.txt
     """
+    if explain:
+        from toolkit.clean.explain import explain_file, format_explained
+
+        options = CleanOptions(profile_dirs=profile_dirs, encoding=encoding)
+        click.echo(format_explained(explain_file(explain, options)))
+        return
+    if not output:
+        raise click.UsageError("Missing option '-o' / '--output'.")
     if not inputs:
         raise ToolkitError("no inputs; give files, directories or - for standard input")
     options = CleanOptions(

@@ -1,16 +1,21 @@
 """Rebuild the training corpus: real pages rendered as copied text, each line labelled.
 
-Source: WCXB (Murrough-Foley/web-content-extraction-benchmark, CC-BY-4.0), article pages of
-both its splits. Each page's HTML is rendered by Debian's Chromium through Playwright with
+Sources: WCXB (Murrough-Foley/web-content-extraction-benchmark, CC-BY-4.0), article pages of
+both its splits; fundus (flairNLP/fundus, MIT), the parser test pages of every publisher
+(``tests/resources/parser/test_data/<country>/<Publisher>_<date>.html.gz`` with the
+maintainers' checked extraction in ``<Publisher>.json``, one entry per parser version).
+Each page's HTML is rendered by Debian's Chromium through Playwright with
 JavaScript off and every network request aborted (the page renders offline), and
 ``document.body.innerText`` is split into lines. A line is labelled ``body`` when it projects
 onto the gold main text (see :func:`training.clean.shingles.project`), ``title`` when it is the
 gold title, ``byline`` when it is a short line naming the gold author, ``dateline`` when it is a
 dateline of the gold day, else ``boilerplate``.
 
-Usage (a checkout of WCXB, e.g. ``git archive HEAD | tar -x -C /tmp/wcxb``)::
+Usage (a checkout, e.g. ``git archive HEAD | tar -x -C /tmp/wcxb``)::
 
     python -m training.clean.build_corpus /tmp/wcxb -o training/clean/data/wcxb.jsonl.gz
+    python -m training.clean.build_corpus /tmp/fundus --source fundus \
+        -o training/clean/data/fundus.jsonl.gz
 
 Needs the ``train`` extra and ``apt-get install chromium``; a few minutes per hundred pages.
 """
@@ -117,14 +122,62 @@ def wcxb_pages(root: Path) -> list[dict]:
     return pages
 
 
-def build(root: Path, output: Path, limit: int | None = None) -> int:
+_FUNDUS = Path("tests/resources/parser/test_data")
+
+
+def _fundus_gold(data: dict) -> dict:
+    """A fundus test case (one parser version) as a WCXB-style gold record."""
+    body = data.get("body") or {}
+    parts = list(body.get("summary") or [])
+    for section in body.get("sections") or []:
+        parts += list(section.get("headline") or []) + list(section.get("paragraphs") or [])
+    return {
+        "title": data.get("title"),
+        "author": ", ".join(data.get("authors") or []) or None,
+        "publish_date": data.get("publishing_date"),
+        "main_content": "\n".join(parts),
+    }
+
+
+def fundus_pages(root: Path) -> list[dict]:
+    """The parser test pages of a fundus checkout with their checked extraction: a publisher's
+    HTML files sorted by crawl date pair with its parser versions sorted by name (V1, V1_1,
+    V2, ...), as fundus's own test maps them; a publisher whose counts differ is left out."""
+    pages = []
+    for case in sorted((root / _FUNDUS).glob("*/*.json")):
+        country, publisher = case.parent.name, case.stem
+        versions = json.loads(case.read_text(encoding="utf-8"))
+        htmls = sorted(case.parent.glob(f"{publisher}_*.html.gz"))
+        if not htmls or len(htmls) != len(versions):
+            continue
+        meta_path = case.parent / "meta.info"
+        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+        for html, version in zip(htmls, sorted(versions), strict=True):
+            pages.append(
+                {
+                    "id": f"fundus-{country}-{html.name.removesuffix('.html.gz')}",
+                    "source": "fundus",
+                    "split": country,
+                    "site": f"{country}/{publisher}",
+                    "url": (meta.get(html.name) or {}).get("url"),
+                    "html_path": str(html.relative_to(root)),
+                    "gold": _fundus_gold(versions[version]),
+                }
+            )
+    return pages
+
+
+SOURCES = {"wcxb": wcxb_pages, "fundus": fundus_pages}
+
+
+def build(root: Path, output: Path, limit: int | None = None, source: str = "wcxb") -> int:
     """Render and label the pages of ``root`` into ``output`` (gzipped JSON lines)."""
     lang = LanguageDetector(("en", "id", "ms", "de", "fr", "es", "it", "nl", "pt"))
     renderer = Renderer()
     count = 0
     try:
         with gzip.open(output, "wt", encoding="utf-8") as out:
-            for page in wcxb_pages(root)[:limit]:
+            for page in SOURCES[source](root)[:limit]:
                 html = decode(gzip.decompress((root / page["html_path"]).read_bytes()))
                 try:
                     lines = split_lines(renderer.text(html))
@@ -154,11 +207,14 @@ def build(root: Path, output: Path, limit: int | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("root", type=Path, help="a WCXB checkout")
+    parser.add_argument("root", type=Path, help="a WCXB (or fundus) checkout")
+    parser.add_argument("--source", choices=sorted(SOURCES), default="wcxb")
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)
-    print(f"{build(args.root, args.output, args.limit)} pages written to {args.output}")
+    print(
+        f"{build(args.root, args.output, args.limit, args.source)} pages written to {args.output}"
+    )
 
 
 if __name__ == "__main__":
