@@ -92,3 +92,12 @@ def annotation_features(schema: Schema) -> Features:
     }
     cols.update(label_columns(schema))
     return Features(cols)
+
+
+def reserved_columns() -> frozenset[str]:
+    """The columns of the default and annotations configs that are not derived from a schema:
+    no span group or document choice may take these names."""
+    from toolkit.schema import Schema
+
+    bare = Schema.model_construct(name="bare", spans=(), document=())
+    return frozenset(default_features(bare)) | frozenset(annotation_features(bare))

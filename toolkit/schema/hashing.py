@@ -17,11 +17,17 @@ if TYPE_CHECKING:
 # Guideline prose, and other tools' names of a label (aliases): they do not change what an
 # annotation means, so they are left out of the hash.
 _PROSE = ("examples", "do", "dont", "aliases")
+# Keys added later, left out when unset so that older schemas keep their hash.
+_LATER = ("control",)
 
 
 def _without_prose(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _without_prose(v) for k, v in value.items() if k not in _PROSE}
+        return {
+            k: _without_prose(v)
+            for k, v in value.items()
+            if k not in _PROSE and not (k in _LATER and v is None)
+        }
     if isinstance(value, list | tuple):
         return [_without_prose(v) for v in value]
     return value

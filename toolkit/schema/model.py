@@ -32,14 +32,26 @@ LS_RESERVED_KEYS = frozenset("uhvbomkperw[]") | {
     "down",
 }
 
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Names as Label Studio configs write them: ``ner-label``, ``text-1``, ``sentiment.v2``. They
+# become dataset column and struct field names unchanged (Arrow, Parquet and ``datasets`` take
+# any string there); `toolkit schema import` does not map a control named like one of the
+# dataset's own columns (toolkit.dataset.features.reserved_columns).
+_NAME = re.compile(r"[^\W\d][\w.-]*\Z")
+# Relation names are Label Studio ``<Relation value>`` labels: any one-line text (``org:founded``).
+_LABEL = re.compile(r"\S(?:[^\n\r\t]*\S)?\Z")
 
 
 def _name(value: str) -> str:
     if not _NAME.match(value):
         raise ValueError(
-            f"name {value!r} must start with a letter and use only letters, digits and _"
+            f"name {value!r} must start with a letter or _ and use only letters, digits, _, - and ."
         )
+    return value
+
+
+def _label(value: str) -> str:
+    if not _LABEL.match(value):
+        raise ValueError(f"relation name {value!r} must be one line without surrounding spaces")
     return value
 
 
@@ -77,6 +89,7 @@ def _stripped(value: Any) -> str:
 
 
 Name = Annotated[str, AfterValidator(_name)]
+LabelName = Annotated[str, AfterValidator(_label)]
 Texts = Annotated[tuple[str, ...], BeforeValidator(_texts)]
 Description = Annotated[str, BeforeValidator(_stripped)]
 
@@ -120,12 +133,16 @@ Options = Annotated[tuple[Option, ...], AfterValidator(_options)]
 
 
 class Attribute(StrictModel):
-    """A per-region choice on the spans of a group (e.g. the stance of an entity)."""
+    """A per-region choice on the spans of a group (e.g. the stance of an entity).
+
+    Its Label Studio control is named ``<group>_<name>`` (``entities_stance``) unless
+    ``control`` names it (a config imported from Label Studio keeps its own names)."""
 
     name: Name
     choices: Options
     description: Description = ""
     required: bool = False
+    control: Name | None = None
 
     @property
     def values(self) -> list[str]:
@@ -135,7 +152,7 @@ class Attribute(StrictModel):
 class Relation(StrictModel):
     """A directed relation from a span of one group to a span of another (``to``)."""
 
-    name: Name
+    name: LabelName
     to: Name
     description: Description = ""
 
@@ -155,7 +172,7 @@ class SpanGroup(StrictModel):
 
     def control(self, attribute: Attribute) -> str:
         """The Label Studio control name of one of this group's attributes."""
-        return f"{self.name}_{attribute.name}"
+        return attribute.control or f"{self.name}_{attribute.name}"
 
 
 class DocumentChoice(StrictModel):
