@@ -1,7 +1,8 @@
 """Measure title, publish time and author of ``toolkit clean`` on real pages with gold values.
 
     python -m training.clean.evaluate_metadata --trafilatura PATH/TO/trafilatura/tests \
-        [--corpus training/clean/data.jsonl.gz] [--by-site] [--limit N] [--baseline]
+        [--corpus training/clean/data/wcxb.jsonl.gz --html-root WCXB_CHECKOUT] [--by-site]
+        [--limit N] [--baseline]
 
 Sources of pages with gold metadata:
 
@@ -88,23 +89,34 @@ def trafilatura_pages(root: Path) -> Iterator[Page]:
         yield Page(url, path.read_bytes(), None, {**gold, "_sample": snippets})
 
 
-def corpus_pages(path: Path) -> Iterator[Page]:
-    """Pages of a JSON lines corpus (see the module docstring)."""
+def corpus_pages(path: Path, html_root: Path | None = None) -> Iterator[Page]:
+    """Pages of a JSON lines corpus (see the module docstring); ``html_path`` is read under
+    ``html_root`` (the WCXB checkout for ``training/clean/data/wcxb.jsonl.gz``)."""
     with _open(path) as fh:
         for line in fh:
             item = json.loads(line)
             gold = {
                 "title": item.get("title") or item.get("gold_title"),
                 "author": item.get("author") or item.get("gold_author"),
-                "date": item.get("published_at") or item.get("date") or item.get("gold_date"),
-                "_sample": (item.get("text") or "")[:1000],
+                "date": item.get("published_at")
+                or item.get("published")
+                or item.get("date")
+                or item.get("gold_date"),
             }
+            text = item.get("text")
+            if text is None and item.get("lines"):
+                text = "\n".join(item["lines"])  # the corpus of build_corpus: rendered lines
+            gold["_sample"] = (text or item.get("gold_text") or "")[:1000]
             html = item.get("html")
-            if html is None and item.get("html_path"):
-                html = (path.parent / item["html_path"]).read_bytes()
+            if html is None and item.get("html_path") and html_root is not None:
+                html_file = html_root / item["html_path"]
+                if html_file.exists():
+                    html = html_file.read_bytes()
+                    if html_file.suffix == ".gz":
+                        html = gzip.decompress(html)
             if isinstance(html, str):
                 html = html.encode("utf-8")
-            yield Page(item.get("url") or "", html, item.get("text"), gold, item.get("language"))
+            yield Page(item.get("url") or "", html, text, gold, item.get("language"))
 
 
 def norm(text: Any) -> str:
@@ -228,12 +240,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trafilatura", type=Path, help="trafilatura's tests/ directory")
     parser.add_argument("--corpus", type=Path, action="append", default=[], help="JSON lines")
+    parser.add_argument(
+        "--html-root", type=Path, help="directory the corpus rows' html_path are relative to"
+    )
     parser.add_argument("--by-site", action="store_true", help="a row per site too")
     parser.add_argument("--baseline", action="store_true", help="trafilatura alone too")
     parser.add_argument("--limit", type=int, default=0, help="at most N pages per source")
     args = parser.parse_args(argv)
     sources = ([trafilatura_pages(args.trafilatura)] if args.trafilatura else []) + [
-        corpus_pages(p) for p in args.corpus
+        corpus_pages(p, args.html_root) for p in args.corpus
     ]
     if not sources:
         parser.error("give --trafilatura DIR and/or --corpus FILE")

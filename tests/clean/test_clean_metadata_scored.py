@@ -1,0 +1,62 @@
+"""The scored title/author/publish-time candidates of copied text (toolkit.clean.textmeta)."""
+
+from __future__ import annotations
+
+from toolkit.clean.lines import segment
+from toolkit.clean.profile import load_profiles
+from toolkit.clean.textmeta import choose, infer_zone, split_names, with_zone
+
+BODY_ID = [
+    "Jakarta - Menteri keuangan mengumumkan anggaran baru untuk daerah pada hari ini, kata dia.",
+    "Anggaran itu akan dibagikan kepada seluruh provinsi mulai tahun depan, ujar dia.",
+]
+
+
+def _chosen(lines: list[str], url: str | None = None) -> dict[str, str | None]:
+    found = choose(segment(lines, load_profiles().common), url=url)
+    return {k: (c.value if c else None) for k, c in found.chosen.items()}
+
+
+def test_indonesian_menu_lines_lose_to_the_headline_and_the_clock_below_is_read():
+    lines = [
+        "Tentang Kami",
+        "Kompas TV",
+        "Menteri Keuangan Umumkan Anggaran Baru untuk Daerah",
+        "Oleh: Rina Sari",
+        "Selasa, 13 Agustus 2024",
+        "10:28",
+        *BODY_ID,
+    ]
+    got = _chosen(lines, "https://example.co.id/read/menteri-keuangan-umumkan-anggaran-baru")
+    assert got["title"] == "Menteri Keuangan Umumkan Anggaran Baru untuk Daerah"
+    assert got["author"] == "Rina Sari"
+    assert got["published"] == "2024-08-13T10:28:00"
+
+
+def test_english_breadcrumb_is_cut_and_zone_on_the_page_is_kept():
+    lines = [
+        "Skip to content",
+        "Home » World » Council Approves Flood Plan After Long Debate",
+        "By Jane Doe and John Smith",
+        "August 20, 2024 10:32 AM EDT",
+        "The council approved the flood plan on Monday after a debate that lasted most of the day.",
+        "Officials said the work would start next spring and cost about twelve million dollars.",
+    ]
+    got = _chosen(lines, "https://news.example.com/world/council-approves-flood-plan")
+    assert got["title"] == "Council Approves Flood Plan After Long Debate"
+    assert got["author"] == "Jane Doe; John Smith"
+    assert got["published"] == "2024-08-20T10:32:00-04:00"
+
+
+def test_names_and_zones():
+    assert split_names("Jane Doe, Senior Editor") == ["Jane Doe"]
+    assert split_names("Jane Doe, Ann Lee and John Smith | Reuters") == [
+        "Jane Doe",
+        "Ann Lee",
+        "John Smith",
+    ]
+    assert infer_zone("www.kompas.co.id", None) == "Asia/Jakarta"
+    assert infer_zone("example.com", "id") == "Asia/Jakarta"
+    assert infer_zone("example.com", "en") is None
+    assert with_zone("2024-01-15T09:00:00", "Europe/London") == "2024-01-15T09:00:00+00:00"
+    assert with_zone("2024-07-15T09:00:00", "Europe/London") == "2024-07-15T09:00:00+01:00"
