@@ -26,9 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import stat
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,14 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.dataset.card import CardInfo
-from toolkit.dataset.storage import dataset_lock
+from toolkit.dataset.storage import dataset_lock, make_file_read_only, stage_name
 from toolkit.dataset.version import (
     CARD,
     DEFAULT_CONFIG,
     MANIFEST,
     SHARD,
     SPLITS,
-    TMP_PREFIX,
     config_dir,
     file_sha256,
     read_manifest,
@@ -341,7 +338,7 @@ def _refresh(folder: Path, ref: str) -> list[Figure]:
     parent = folder.parent / parent_version if parent_version else None
     if parent is not None and not (parent / MANIFEST).is_file():
         parent = None  # removed: no changelog figure
-    stage = folder.parent / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+    stage = folder.parent / stage_name()
     stage.mkdir()
     try:
         figures = draw_figures(folder, manifest, stage, parent)
@@ -379,7 +376,7 @@ def _swap_in(folder: Path, stage: Path, figure_paths: list[str]) -> None:
     for rel in [*figure_paths, CARD, MANIFEST]:
         target = folder / rel
         os.replace(stage / rel, target)
-        target.chmod(target.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        make_file_read_only(target)
     if old.is_dir() and not any(old.iterdir()):
         old.rmdir()
 

@@ -20,6 +20,13 @@ from toolkit.errors import DatasetError
 from toolkit.files import pid_alive
 
 _STAGE = re.compile(rf"^{re.escape(TMP_PREFIX)}(\d+)-[0-9a-f]+(\.[a-z]+)?\Z")
+_NOT_WRITABLE = ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def stage_name(suffix: str = "") -> str:
+    """The name of a staging directory or scratch file of this process (``.tmp-<pid>-<hex>``):
+    :func:`clean_stale` removes it once the process is gone."""
+    return f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
 
 
 @contextmanager
@@ -70,11 +77,14 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def make_file_read_only(path: Path) -> None:
+    path.chmod(path.stat().st_mode & _NOT_WRITABLE)
+
+
 def make_read_only(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
-            mode = path.stat().st_mode
-            path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+            make_file_read_only(path)
 
 
 def scratch_file(exports_dir: str | Path, name: str, suffix: str) -> Path:
@@ -86,7 +96,7 @@ def scratch_file(exports_dir: str | Path, name: str, suffix: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatasetError(f"{folder}: cannot create the dataset directory ({exc})") from None
-    return folder / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+    return folder / stage_name(suffix)
 
 
 def clean_stale(folder: Path, keep: Path) -> None:

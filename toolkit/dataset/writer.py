@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from toolkit.dataset.storage import (
     fsync_dir,
     fsync_file,
     make_read_only,
+    stage_name,
     write_new_file,
 )
 from toolkit.dataset.version import (
@@ -56,7 +56,6 @@ from toolkit.dataset.version import (
     MANIFEST,
     SHARD,
     SPLITS,
-    TMP_PREFIX,
     bump_version,
     config_dir,
     features_sha256,
@@ -159,7 +158,7 @@ class VersionWriter:
         self._done = False
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
-            self._stage = self._folder / f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+            self._stage = self._folder / stage_name()
             self._stage.mkdir()
         except OSError as exc:
             raise DatasetError(

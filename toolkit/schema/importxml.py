@@ -392,21 +392,25 @@ class _Importer:
                 f"(an answer with several is quarantined at pull)"
             )
 
-    def _labels(self, el: ET.Element, spans: list[dict[str, Any]]) -> dict[str, Any] | None:
-        name = self._control_name(el, "group")
+    def _named_options(self, el: ET.Element, kind: str, child: str) -> tuple[str, list[Any]] | None:
+        """The control's name and options, or None (noted) when either is unusable."""
+        name = self._control_name(el, kind)
         if name is None:
             return None
-        labels = self._options(el, "label", "label")
-        if labels is None:
+        options = self._options(el, child, child)
+        if options is None:
             self.names.discard(name)
             return None
-        values = [o if isinstance(o, str) else o["value"] for o in labels]
+        return name, options
+
+    def _labels(self, el: ET.Element, spans: list[dict[str, Any]]) -> dict[str, Any] | None:
+        named = self._named_options(el, "group", "label")
+        if named is None:
+            return None
+        name, labels = named
+        values = _values(labels)
         for other in spans:
-            shared = [
-                v
-                for v in values
-                if v in [o if isinstance(o, str) else o["value"] for o in other["labels"]]
-            ]
+            shared = [v for v in values if v in _values(other["labels"])]
             if shared:
                 self.unmapped.append(
                     f"{_describe(el)} shares the labels {shared} with Labels "
@@ -423,13 +427,10 @@ class _Importer:
         return group
 
     def _document_choice(self, el: ET.Element) -> dict[str, Any] | None:
-        name = self._control_name(el, "document")
-        if name is None:
+        named = self._named_options(el, "document", "choice")
+        if named is None:
             return None
-        choices = self._options(el, "choice", "choice")
-        if choices is None:
-            self.names.discard(name)
-            return None
+        name, choices = named
         self._single(el, "choice")
         out: dict[str, Any] = {"name": name}
         description = self._description(el)
@@ -489,10 +490,10 @@ class _Importer:
             when = _attr(node, "whenLabelValue")
         if when:
             wanted = [v.strip() for v in when.split(",") if v.strip()]
-            holders = [g for g in spans if set(wanted) & set(_values(g))]
+            holders = [g for g in spans if set(wanted) & set(_values(g["labels"]))]
             if len(holders) == 1:
                 group = holders[0]
-                if set(wanted) != set(_values(group)):
+                if set(wanted) != set(_values(group["labels"])):
                     self.notes.append(
                         f"{_describe(el)} is shown for {', '.join(wanted)} only; the schema asks "
                         f"it for every label of {group['name']!r}"
@@ -557,5 +558,6 @@ class _Importer:
         return f"{_describe(el)} ({what}) is not in the schema model"
 
 
-def _values(group: dict[str, Any]) -> list[str]:
-    return [o if isinstance(o, str) else o["value"] for o in group["labels"]]
+def _values(options: list[Any]) -> list[str]:
+    """The values of imported options (a bare string or a mapping with ``value``)."""
+    return [o if isinstance(o, str) else o["value"] for o in options]
