@@ -1,10 +1,18 @@
-"""Stable annotator pseudonyms: a keyed hash of the Label Studio user id.
+"""Stable annotator pseudonyms: a keyed hash of the server and the Label Studio user id.
 
 The key never enters a dataset. It comes from ``TOOLKIT_PSEUDONYM_KEY`` or from a 0600 key
 file (default ``~/.local/share/toolkit/pseudonym.key``, created on first use); a team that
-wants the same pseudonyms on several machines shares the key like any other secret. With the
-same key, the same user always gets the same pseudonym, so pseudonyms are stable within (and
-across) projects of one server. E-mails are never used as the hashed value when an id exists.
+wants the same pseudonyms on several machines shares the key like any other secret.
+
+User ids are numbers each server counts from 1, so user 3 of one server is not user 3 of
+another: the hash covers a *scope* too, the server (:func:`server_scope` of its URL, for a
+pull from a project) or the name given with ``pull --source`` (for an export file; give the
+server's URL there to get the pseudonyms of a pull from that server). With the same key and
+scope, the same user always gets the same pseudonym, so pseudonyms are stable within and across
+the projects of one server. A file pulled without ``--source`` has no scope: its pseudonyms
+are those of versions written before scopes existed (a pull from a server wrote those too, so
+versions pulled from a server before and after the change name the same annotator
+differently). E-mails are never used as the hashed value when an id exists.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from toolkit.files import user_data_dir
 
@@ -43,11 +52,35 @@ def load_key(path: Path | None = None) -> bytes:
     return path.read_bytes().strip()
 
 
-class Pseudonymizer:
-    """Maps a Label Studio ``completed_by`` (id, or user object) to ``ann_<12 hex>``."""
+def server_scope(url: str) -> str:
+    """The scope of a server's pseudonyms: its URL without credentials, query or trailing
+    slash, scheme and host in lower case, default ports dropped
+    (``HTTP://Studio.example.org:80/ls/`` → ``http://studio.example.org/ls``)."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return f"{parts.scheme.lower()}://{netloc}{parts.path.rstrip('/')}"
 
-    def __init__(self, key: bytes) -> None:
+
+def source_scope(name: str) -> str:
+    """The scope for ``pull --source NAME``: a URL as :func:`server_scope` has it (so a file
+    exported from a server gets the pseudonyms of a pull from it), else the name as given."""
+    name = name.strip()
+    return server_scope(name) if "://" in name else name
+
+
+class Pseudonymizer:
+    """Maps a Label Studio ``completed_by`` (id, or user object) to ``ann_<12 hex>``, keyed by
+    ``scope`` (the server, or the name of the source; "" for none) as well as the user."""
+
+    def __init__(self, key: bytes, scope: str = "") -> None:
         self._key = key
+        self._scope = scope
 
     def __call__(self, completed_by: Any) -> str:
         if isinstance(completed_by, dict):
@@ -56,7 +89,8 @@ class Pseudonymizer:
             ref = completed_by
         if ref is None or ref == "":
             return "ann_unknown"
-        digest = hmac.new(self._key, str(ref).encode(), hashlib.sha256).hexdigest()
+        value = f"{self._scope}\n{ref}" if self._scope else str(ref)
+        digest = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
         return f"ann_{digest[:12]}"
 
     def __repr__(self) -> str:
