@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from toolkit.cli import cli
-from toolkit.schema import load_schema
 from toolkit.pseudonyms import Pseudonymizer, server_scope, source_scope
+from toolkit.schema import load_schema
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exports"
 ENV = {"TOOLKIT_PSEUDONYM_KEY": "shapes-key", "HF_DATASETS_OFFLINE": "1"}
