@@ -244,7 +244,10 @@ def _int_id(value: Any) -> Any:
 def _iso(value: Any) -> Any:
     """Epoch seconds (Label Studio 0.x) as ISO 8601 UTC; anything else unchanged."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, tz=timezone.utc).isoformat()
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc).isoformat()
+        except (ValueError, OverflowError, OSError):
+            return None  # not a time: left out, like other metadata of a wrong type
     return value
 
 
