@@ -5,14 +5,16 @@ file (default ``~/.local/share/toolkit/pseudonym.key``, created on first use); a
 wants the same pseudonyms on several machines shares the key like any other secret.
 
 User ids are numbers each server counts from 1, so user 3 of one server is not user 3 of
-another: the hash covers a *scope* too, the server (:func:`server_scope` of its URL, for a
-pull from a project) or the name given with ``pull --source`` (for an export file; give the
-server's URL there to get the pseudonyms of a pull from that server). With the same key and
-scope, the same user always gets the same pseudonym, so pseudonyms are stable within and across
-the projects of one server. A file pulled without ``--source`` has no scope: its pseudonyms
-are those of versions written before scopes existed (a pull from a server wrote those too, so
-versions pulled from a server before and after the change name the same annotator
-differently). E-mails are never used as the hashed value when an id exists.
+another: the hash covers a *scope* too. For a pull from a project the scope is the server's
+identity (its organisation's id and creation time,
+:func:`toolkit.labelstudio.client.server_identity`), which stays the same whichever URL reaches
+the server (directly, through a proxy, by another host name); a server that does not tell falls
+back to :func:`server_scope` of its URL. For an export file the scope is the name given with
+``pull --source`` (give the ``pseudonym_scope`` recorded in the manifest of a version pulled
+from that server to get the same pseudonyms). With the same key and scope, the same user always
+gets the same pseudonym, so pseudonyms are stable within and across the projects of one server.
+A file pulled without ``--source`` has no scope: its pseudonyms are those of versions written
+before scopes existed. E-mails are never used as the hashed value when an id exists.
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ def server_scope(url: str) -> str:
 
 
 def source_scope(name: str) -> str:
-    """The scope for ``pull --source NAME``: a URL as :func:`server_scope` has it (so a file
-    exported from a server gets the pseudonyms of a pull from it), else the name as given."""
+    """The scope for ``pull --source NAME``: a URL as :func:`server_scope` has it, else the
+    name as given (such as a manifest's ``pseudonym_scope``)."""
     name = name.strip()
     return server_scope(name) if "://" in name else name
 

@@ -90,8 +90,9 @@ def _no_force(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     "--source",
     "source_name",
     metavar="NAME",
-    help="With --from-file: the server the export came from (its URL, or a name), which "
-    "keys the pseudonyms.",
+    help="With --from-file: the source that keys the pseudonyms: the pseudonym_scope in "
+    "the manifest of a version pulled from the same server gives the same pseudonyms; any "
+    "other name (or URL) keeps servers apart.",
 )
 @click.option(
     "--force",

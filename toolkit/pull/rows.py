@@ -339,8 +339,13 @@ def _parsed(
     return ann
 
 
+PROBLEM_EXAMPLES = 3  # reasons kept in the stats, for error messages
+
+
 def merge_stats(into: BuildStats, other: BuildStats) -> None:
-    """Add ``other``'s counts to ``into`` (label order: first seen in ``into``, then ``other``)."""
+    """Add ``other``'s counts to ``into`` (label order: first seen in ``into``, then
+    ``other``). Problem examples are not merged: whoever reports the problems in task order
+    notes them (:func:`note_example`)."""
     for item in fields(BuildStats):
         mine, theirs = getattr(into, item.name), getattr(other, item.name)
         if isinstance(mine, Counter):
@@ -348,15 +353,22 @@ def merge_stats(into: BuildStats, other: BuildStats) -> None:
         elif isinstance(mine, dict):  # field → Counter
             for key, counts in theirs.items():
                 mine.setdefault(key, Counter()).update(counts)
+        elif isinstance(mine, list):  # examples: the parent notes them in task order
+            continue
         else:
             setattr(into, item.name, mine + theirs)
 
 
 def count_problem(stats: BuildStats, report: Callable[[Problem], None], problem: Problem) -> None:
     stats.problems += 1
-    if len(stats.problem_examples) < 3:
-        stats.problem_examples.append(f"task {problem.task_id}: {problem.reason}")
+    note_example(stats, problem)
     report(problem)
+
+
+def note_example(stats: BuildStats, problem: Problem) -> None:
+    """Keep ``problem`` among the first few reasons of ``stats`` (for error messages)."""
+    if len(stats.problem_examples) < PROBLEM_EXAMPLES:
+        stats.problem_examples.append(f"task {problem.task_id}: {problem.reason}")
 
 
 def new_stats(schema: Schema) -> BuildStats:

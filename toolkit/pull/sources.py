@@ -9,6 +9,7 @@ from typing import Any
 from toolkit.dataset.storage import scratch_file
 from toolkit.dataset.version import file_sha256
 from toolkit.errors import InputError
+from toolkit.labelstudio.client import server_identity
 from toolkit.labelstudio.connection import safe_url
 from toolkit.labelstudio.export import download_export
 from toolkit.labelstudio.projects import get_project
@@ -46,7 +47,7 @@ def pull_from_project(
             "project_title": project.title,
             "export_sha256": file_sha256(path),
         }
-        scope = server_scope(connection.url)
+        scope = server_identity(client) or server_scope(connection.url)
         source["pseudonym_scope"] = scope
         return pull_to_version(
             schema, path, options, source=source, pseudonymize=Pseudonymizer(load_key(), scope)
