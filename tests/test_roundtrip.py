@@ -260,6 +260,10 @@ def test_from_file_gives_the_same_rows_offline(env, work, label_studio):
         )
     )
     exports = work / "exports"
+    scope = json.loads((exports / "news-rt" / "0.1.0" / "manifest.json").read_text())["source"][
+        "pseudonym_scope"
+    ]
+    assert scope.startswith("label-studio-org-")  # not the URL: a proxy gives the same scope
     offline_env = {**env, "LABEL_STUDIO_URL": "http://127.0.0.1:9", "LABEL_STUDIO_API_KEY": "x"}
     result = run(
         offline_env,
@@ -270,6 +274,8 @@ def test_from_file_gives_the_same_rows_offline(env, work, label_studio):
         "news-file",
         "--exports-dir",
         exports,
+        "--source",
+        scope,
     )
     assert result.exit_code == 0, result.output
     server = load_dataset(str(exports / "news-rt" / "0.1.0"))

@@ -1,10 +1,20 @@
-"""Stable annotator pseudonyms: a keyed hash of the Label Studio user id.
+"""Stable annotator pseudonyms: a keyed hash of the server and the Label Studio user id.
 
 The key never enters a dataset. It comes from ``TOOLKIT_PSEUDONYM_KEY`` or from a 0600 key
 file (default ``~/.local/share/toolkit/pseudonym.key``, created on first use); a team that
-wants the same pseudonyms on several machines shares the key like any other secret. With the
-same key, the same user always gets the same pseudonym, so pseudonyms are stable within (and
-across) projects of one server. E-mails are never used as the hashed value when an id exists.
+wants the same pseudonyms on several machines shares the key like any other secret.
+
+User ids are numbers each server counts from 1, so user 3 of one server is not user 3 of
+another: the hash covers a *scope* too. For a pull from a project the scope is the server's
+identity (its organisation's id and creation time,
+:func:`toolkit.labelstudio.client.server_identity`), which stays the same whichever URL reaches
+the server (directly, through a proxy, by another host name); a server that does not tell falls
+back to :func:`server_scope` of its URL. For an export file the scope is the name given with
+``pull --source`` (give the ``pseudonym_scope`` recorded in the manifest of a version pulled
+from that server to get the same pseudonyms). With the same key and scope, the same user always
+gets the same pseudonym, so pseudonyms are stable within and across the projects of one server.
+A file pulled without ``--source`` has no scope: its pseudonyms are those of versions written
+before scopes existed. E-mails are never used as the hashed value when an id exists.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from toolkit.files import user_data_dir
 
@@ -43,11 +54,35 @@ def load_key(path: Path | None = None) -> bytes:
     return path.read_bytes().strip()
 
 
-class Pseudonymizer:
-    """Maps a Label Studio ``completed_by`` (id, or user object) to ``ann_<12 hex>``."""
+def server_scope(url: str) -> str:
+    """The scope of a server's pseudonyms: its URL without credentials, query or trailing
+    slash, scheme and host in lower case, default ports dropped
+    (``HTTP://Studio.example.org:80/ls/`` → ``http://studio.example.org/ls``)."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return f"{parts.scheme.lower()}://{netloc}{parts.path.rstrip('/')}"
 
-    def __init__(self, key: bytes) -> None:
+
+def source_scope(name: str) -> str:
+    """The scope for ``pull --source NAME``: a URL as :func:`server_scope` has it, else the
+    name as given (such as a manifest's ``pseudonym_scope``)."""
+    name = name.strip()
+    return server_scope(name) if "://" in name else name
+
+
+class Pseudonymizer:
+    """Maps a Label Studio ``completed_by`` (id, or user object) to ``ann_<12 hex>``, keyed by
+    ``scope`` (the server, or the name of the source; "" for none) as well as the user."""
+
+    def __init__(self, key: bytes, scope: str = "") -> None:
         self._key = key
+        self._scope = scope
 
     def __call__(self, completed_by: Any) -> str:
         if isinstance(completed_by, dict):
@@ -56,7 +91,8 @@ class Pseudonymizer:
             ref = completed_by
         if ref is None or ref == "":
             return "ann_unknown"
-        digest = hmac.new(self._key, str(ref).encode(), hashlib.sha256).hexdigest()
+        value = f"{self._scope}\n{ref}" if self._scope else str(ref)
+        digest = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
         return f"ann_{digest[:12]}"
 
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ from toolkit.cli.common import (
 from toolkit.dataset.version import parse_version, validate_name
 from toolkit.progress import progress_for
 from toolkit.pull import PullOptions, pull_from_file, pull_from_project
+from toolkit.pull.accounting import MAX_REJECTED
 from toolkit.pull.resolve import MATCHES, POLICIES
 from toolkit.schema import load_schema
 
@@ -71,6 +72,29 @@ def _no_force(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 )
 @workers_option("Processes validating and encoding tasks (the version is the same).")
 @click.option(
+    "--id-field",
+    metavar="FIELD",
+    help="Task data field that names each row (default: article_id, else ls-<task id>).",
+)
+@click.option(
+    "--include-drafts", is_flag=True, help="Use annotators' drafts as annotations (else counted)."
+)
+@click.option(
+    "--max-rejected",
+    type=click.FloatRange(0, 1),
+    default=MAX_REJECTED,
+    show_default=True,
+    help="Share of results that may fail the schema before the pull is an error.",
+)
+@click.option(
+    "--source",
+    "source_name",
+    metavar="NAME",
+    help="With --from-file: the source that keys the pseudonyms: the pseudonym_scope in "
+    "the manifest of a version pulled from the same server gives the same pseudonyms; any "
+    "other name (or URL) keeps servers apart.",
+)
+@click.option(
     "--force",
     "--overwrite",
     is_flag=True,
@@ -92,6 +116,10 @@ def pull(
     match: str,
     splits: str,
     workers: int,
+    id_field: str | None,
+    include_drafts: bool,
+    max_rejected: float,
+    source_name: str | None,
     exports_dir: Path,
     schema_path: Path,
     quiet: bool,
@@ -104,9 +132,15 @@ def pull(
       toolkit pull --project "News demo" --dataset news-demo
       toolkit pull --from-file export.json --dataset news-demo --exports-dir exports
       toolkit pull --from-file big-export.json --dataset news --workers 4
+      toolkit pull --from-file their-export.json --dataset ner --schema schemas/ner.yaml \\
+        --id-field doc_id --source https://label.example.org --include-drafts
     """
     if bool(project_ref) == bool(export_file):
         raise click.UsageError("give exactly one of --project or --from-file")
+    if source_name is not None and not export_file:
+        raise click.UsageError(
+            "--source names the server of an export file: use it with --from-file"
+        )
     validate_name(dataset)  # before any download: names become paths
     if version is not None:
         parse_version(version)
@@ -118,6 +152,10 @@ def pull(
         version=version,
         split_ratios=_ratios(splits),
         workers=workers,
+        id_field=id_field,
+        include_drafts=include_drafts,
+        max_rejected=max_rejected,
+        source_name=source_name,
         progress=progress_for("pull", "tasks", quiet=quiet),
     )
     loaded = load_schema(schema_path)
@@ -129,9 +167,11 @@ def pull(
                 loaded, server.client(), server.connection, project_ref, options
             )
     stats = pulled.stats
+    drafts = f", {stats.drafts} drafts ({stats.drafts_used} used)" if stats.drafts else ""
     click.echo(
         f"{stats.tasks} tasks, {pulled.rows} rows; {stats.annotations} annotations "
-        f"({stats.skipped} skipped); {stats.spans_kept} spans kept, "
+        f"({stats.skipped} skipped{drafts}); {stats.results} results "
+        f"({stats.results_quarantined} failed validation); {stats.spans_kept} spans kept, "
         f"{stats.spans_repaired} repaired, {stats.problems} quarantined"
     )
     if not result.created:

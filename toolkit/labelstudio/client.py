@@ -150,6 +150,25 @@ def whoami(client: LabelStudio) -> Any:
         return client.users.whoami()
 
 
+def server_identity(client: LabelStudio) -> str | None:
+    """A name for the server that does not change with the URL it is reached by (a proxy, an
+    internal host name): its organisation's id and creation time, e.g.
+    ``label-studio-org-1-2026-12-03T10:00:00.123456+00:00``. ``None`` when the server does not
+    say (older servers, or no permission to read the organisation)."""
+    try:
+        me = client.users.whoami()
+        org_id = getattr(me, "active_organization", None)
+        if not isinstance(org_id, int):
+            return None
+        created = client.organizations.get(id=org_id).created_at
+    except (ApiError, httpx.HTTPError, ValueError, AttributeError):
+        return None
+    if created is None:
+        return None
+    stamp = created.isoformat() if hasattr(created, "isoformat") else str(created)
+    return f"label-studio-org-{org_id}-{stamp}"
+
+
 def create_personal_access_token(client: LabelStudio) -> str:
     """Create a personal access token (a JWT refresh token) for the client's user and return it.
 

@@ -30,12 +30,13 @@ from toolkit.dataset.version import (
     validate_name,
 )
 from toolkit.dataset.writer import VersionWriter
-from toolkit.errors import InputError, ToolkitError
-from toolkit.labelstudio.export import iter_export
+from toolkit.errors import ToolkitError
 from toolkit.progress import SILENT, Progress
 from toolkit.pseudonyms import Pseudonymizer
+from toolkit.pull.accounting import MAX_REJECTED, check_fit, no_rows_error
 from toolkit.pull.parallel import iter_task_rows_parallel
 from toolkit.pull.rows import BuildStats, TaskRows, iter_task_rows, new_stats
+from toolkit.pull.shapes import ShapeOptions, read_tasks, shaped_tasks
 from toolkit.records import Problem
 from toolkit.schema import Schema
 
@@ -51,6 +52,10 @@ class PullOptions:
     version: str | None = None  # None: the next minor version
     split_ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
     workers: int = 1  # > 1: tasks validated, shaped and encoded in that many processes
+    id_field: str | None = None  # the data field naming a row (else article_id, ls-<task id>)
+    include_drafts: bool = False  # drafts count as annotations
+    max_rejected: float = MAX_REJECTED  # share of results quarantined before it is an error
+    source_name: str | None = None  # a file's server, for the pseudonyms (pull --source)
     progress: Progress = field(default=SILENT, compare=False)  # hears of every task done
 
 
@@ -99,7 +104,8 @@ def pull_to_version(
         build.writer = writer
         with writer.extra_file(QUARANTINE).open("w", encoding="utf-8") as quarantine:
             report = _quarantine_writer(quarantine)
-            tasks = iter_export(export_path)
+            shapes = ShapeOptions(options.id_field, options.include_drafts)
+            tasks = shaped_tasks(read_tasks(export_path), shapes, build.stats)
             if options.workers > 1:
                 spool = scratch_file(options.exports_dir, options.dataset, ".chunks")
                 each_task = iter_task_rows_parallel(
@@ -116,13 +122,9 @@ def pull_to_version(
                     options.progress.advance()
             build.finish()
         n_rows = sum(writer.rows["default"].values())
+        check_fit(build.stats, schema, options.max_rejected, export_path)
         if not n_rows:
-            stats = build.stats
-            raise InputError(
-                f"{export_path}: no task has a usable annotation ({stats.tasks} tasks, "
-                f"{stats.annotations} annotations, {stats.skipped} skipped); "
-                "annotate some tasks first"
-            )
+            raise no_rows_error(build.stats, export_path)
         result = build.commit(source)
     return result, Pulled(build.stats, n_rows, sorted(build.languages))
 

@@ -22,6 +22,7 @@ from toolkit.pull.rows import (
     count_problem,
     merge_stats,
     new_stats,
+    note_example,
     screened_tasks,
     task_rows,
 )
@@ -71,7 +72,8 @@ def iter_task_rows_parallel(
                     continue
                 task_problems, rows = result
                 for task_problem_ in task_problems:
-                    report(task_problem_)  # counted in the worker's stats
+                    note_example(stats, task_problem_)  # counted in the worker's stats
+                    report(task_problem_)
                 if rows is not None:
                     yield rows
 

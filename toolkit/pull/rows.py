@@ -16,6 +16,7 @@ from toolkit.dataset.features import ARTICLE_COLUMNS
 from toolkit.dataset.tokens import token_row
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull.resolve import Resolved, resolve
+from toolkit.pull.shapes import ROW_ID, prediction_version, row_id
 from toolkit.pull.validate import annotation_problem, parse_annotation, task_problem
 from toolkit.records import Annotation, Problem, Span
 from toolkit.schema import Schema
@@ -62,9 +63,11 @@ def _document_columns(schema: Schema, data: dict, document: dict[str, str]) -> d
     return cols
 
 
-def article_columns(schema: Schema, data: dict) -> dict:
+def article_columns(schema: Schema, task: dict) -> dict:
+    """The article columns of a task's rows; ``id`` is :func:`task_row_id`."""
+    data = task.get("data") or {}
     row = {name: data.get(name) for name in ARTICLE_COLUMNS}
-    row["id"] = str(data.get("article_id") or data.get("id") or "")
+    row["id"] = task_row_id(task)
     row["text"] = data.get(schema.text_field)
     for name in ARTICLE_COLUMNS:
         if row[name] is not None and not isinstance(row[name], str):
@@ -72,10 +75,15 @@ def article_columns(schema: Schema, data: dict) -> dict:
     return row
 
 
+def task_row_id(task: dict) -> str:
+    """The row id :func:`toolkit.pull.shapes.shape_task` gave the task (else :func:`row_id`)."""
+    return task.get(ROW_ID) or row_id(task)
+
+
 def resolved_row(schema: Schema, task: dict, resolved: Resolved, n_skipped: int = 0) -> dict:
     """One default-config row for a task."""
     data = task.get("data") or {}
-    row = article_columns(schema, data)
+    row = article_columns(schema, task)
     row.update(_span_lists(schema, resolved.spans))
     row.update(_document_columns(schema, data, resolved.document))
     row["task_id"] = task.get("id")
@@ -96,7 +104,7 @@ def annotation_row(schema: Schema, task: dict, ann: Annotation) -> dict:
     row = {
         "annotation_id": ann.annotation_id,
         "task_id": ann.task_id,
-        "article_id": str(data.get("article_id") or data.get("id") or ""),
+        "article_id": task_row_id(task),
         "annotator": ann.annotator,
         "ground_truth": ann.ground_truth,
         "skipped": ann.skipped,
@@ -115,22 +123,42 @@ class BuildStats:
     tasks: int = 0
     tasks_without_annotations: int = 0
     tasks_unresolved: int = 0
+    tasks_without_text: int = 0  # annotated, but no text in the schema's text field: no rows
     annotations: int = 0
     skipped: int = 0
     spans_kept: int = 0
     spans_repaired: int = 0
     problems: int = 0
     needs_review: int = 0
+    results: int = 0  # result items of the annotations read (drafts used included)
+    results_quarantined: int = 0  # of those, the ones in quarantine.jsonl
+    drafts: int = 0
+    drafts_used: int = 0  # pull --include-drafts
+    legacy_completions: int = 0  # Label Studio 0.x "completions" read as annotations
+    generated_ids: int = 0  # tasks and annotations exported without an id
+    ids_from_tasks: int = 0  # rows named ls-<task id> (no article id, no --id-field value)
     labels: dict[str, Counter] = field(default_factory=dict)
     tokens: Counter = field(default_factory=Counter)
+    controls: Counter = field(default_factory=Counter)  # from_name of every result item
+    objects: Counter = field(default_factory=Counter)  # to_name of every result item
+    missing_text: Counter = field(default_factory=Counter)  # data fields of tasks without text
+    problem_examples: list[str] = field(default_factory=list)  # the first reasons quarantined
 
     def to_dict(self) -> dict:
         return {
             "tasks": self.tasks,
             "tasks_without_annotations": self.tasks_without_annotations,
             "tasks_unresolved": self.tasks_unresolved,
+            "tasks_without_text": self.tasks_without_text,
             "annotations": self.annotations,
             "skipped_annotations": self.skipped,
+            "drafts": self.drafts,
+            "drafts_used": self.drafts_used,
+            "legacy_completions": self.legacy_completions,
+            "generated_ids": self.generated_ids,
+            "rows_named_by_task_id": self.ids_from_tasks,
+            "results": self.results,
+            "results_quarantined": self.results_quarantined,
             "spans_kept": self.spans_kept,
             "spans_repaired": self.spans_repaired,
             "quarantined": self.problems,
@@ -169,7 +197,8 @@ def _prediction(schema: Schema, task: dict) -> tuple[dict | None, dict[Any, str]
         for a in task.get("annotations") or []
         if isinstance(a, dict) and isinstance(a.get("prediction"), dict) and a["prediction"]
     ]
-    raw = list({p.get("id"): p for p in found}.values())
+    # the same prediction on the task and embedded in an annotation counts once
+    raw = list({p.get("id", f"#{i}"): p for i, p in enumerate(found)}.values())
     versions = {p.get("id"): str(p.get("model_version") or "") for p in raw}
     if not raw:
         return None, versions
@@ -253,9 +282,8 @@ def task_rows(
             aid = raw.get("id") if type(raw.get("id")) is int else None
             problems.append(Problem(task_id, aid, None, shape))
             continue
-        ann = parse_annotation(schema, task, raw, pseudonymize(raw.get("completed_by")), problems)
-        if ann.prediction_model_version is None and raw.get("parent_prediction"):
-            ann.prediction_model_version = model_versions.get(raw["parent_prediction"])
+        ann = _parsed(schema, task, raw, pseudonymize(raw.get("completed_by")), problems, stats)
+        ann.prediction_model_version = prediction_version(raw, model_versions)
         parsed.append(ann)
         stats.annotations += 1
         stats.skipped += ann.skipped
@@ -265,8 +293,11 @@ def task_rows(
         if not isinstance(problem.item, (dict, list, str)):
             problem.item = None
         count_problem(stats, report, problem)
-    article = article_columns(schema, task.get("data") or {})
+    article = article_columns(schema, task)
     split_key = str(article.get("dup_group") or article["id"])
+    if not isinstance(article["text"], str):  # results quarantined; no row without its text
+        stats.tasks_without_text += 1
+        return TaskRows(task_id, split_key, None, annotation_rows, None, prediction)
     resolved = resolve(parsed, policy, match=match)
     if resolved is None:
         stats.tasks_unresolved += 1
@@ -282,8 +313,39 @@ def task_rows(
     return TaskRows(task_id, split_key, row, annotation_rows, tokens, prediction)
 
 
+def _parsed(
+    schema: Schema,
+    task: dict,
+    raw: dict,
+    annotator: str,
+    problems: list[Problem],
+    stats: BuildStats,
+) -> Annotation:
+    """:func:`parse_annotation`, its result items counted in ``stats`` (controls and objects
+    they name, how many were quarantined, the data fields of a task without text)."""
+    results = raw.get("result") if isinstance(raw.get("result"), list) else []
+    before = len(problems)
+    ann = parse_annotation(schema, task, raw, annotator, problems)
+    stats.results += len(results)
+    item_ids = {id(item) for item in results}
+    stats.results_quarantined += len({id(p.item) for p in problems[before:]} & item_ids)
+    for item in results:
+        if isinstance(item, dict) and item.get("type") != "relation":
+            stats.controls[str(item.get("from_name"))] += 1
+            stats.objects[str(item.get("to_name"))] += 1
+    data = task.get("data") or {}
+    if results and not isinstance(data.get(schema.text_field), str):
+        stats.missing_text.update(str(key) for key in data)
+    return ann
+
+
+PROBLEM_EXAMPLES = 3  # reasons kept in the stats, for error messages
+
+
 def merge_stats(into: BuildStats, other: BuildStats) -> None:
-    """Add ``other``'s counts to ``into`` (label order: first seen in ``into``, then ``other``)."""
+    """Add ``other``'s counts to ``into`` (label order: first seen in ``into``, then
+    ``other``). Problem examples are not merged: whoever reports the problems in task order
+    notes them (:func:`note_example`)."""
     for item in fields(BuildStats):
         mine, theirs = getattr(into, item.name), getattr(other, item.name)
         if isinstance(mine, Counter):
@@ -291,13 +353,22 @@ def merge_stats(into: BuildStats, other: BuildStats) -> None:
         elif isinstance(mine, dict):  # field → Counter
             for key, counts in theirs.items():
                 mine.setdefault(key, Counter()).update(counts)
+        elif isinstance(mine, list):  # examples: the parent notes them in task order
+            continue
         else:
             setattr(into, item.name, mine + theirs)
 
 
 def count_problem(stats: BuildStats, report: Callable[[Problem], None], problem: Problem) -> None:
     stats.problems += 1
+    note_example(stats, problem)
     report(problem)
+
+
+def note_example(stats: BuildStats, problem: Problem) -> None:
+    """Keep ``problem`` among the first few reasons of ``stats`` (for error messages)."""
+    if len(stats.problem_examples) < PROBLEM_EXAMPLES:
+        stats.problem_examples.append(f"task {problem.task_id}: {problem.reason}")
 
 
 def new_stats(schema: Schema) -> BuildStats:

@@ -9,10 +9,11 @@ from typing import Any
 from toolkit.dataset.storage import scratch_file
 from toolkit.dataset.version import file_sha256
 from toolkit.errors import InputError
+from toolkit.labelstudio.client import server_identity
 from toolkit.labelstudio.connection import safe_url
 from toolkit.labelstudio.export import download_export
 from toolkit.labelstudio.projects import get_project
-from toolkit.pseudonyms import Pseudonymizer, load_key
+from toolkit.pseudonyms import Pseudonymizer, load_key, server_scope, source_scope
 from toolkit.pull.build import Pulled, PullOptions, pull_to_version
 from toolkit.schema import Schema
 
@@ -23,8 +24,11 @@ def pull_from_file(schema: Schema, export_file: Path, options: PullOptions) -> t
     if not export_file.is_file():
         raise InputError(f"{export_file}: export file not found")
     source = {"kind": "export-file", "file": export_file.name, "sha256": file_sha256(export_file)}
+    scope = source_scope(options.source_name) if options.source_name else ""
+    if scope:
+        source["pseudonym_scope"] = scope
     return pull_to_version(
-        schema, export_file, options, source=source, pseudonymize=Pseudonymizer(load_key())
+        schema, export_file, options, source=source, pseudonymize=Pseudonymizer(load_key(), scope)
     )
 
 
@@ -43,8 +47,10 @@ def pull_from_project(
             "project_title": project.title,
             "export_sha256": file_sha256(path),
         }
+        scope = server_identity(client) or server_scope(connection.url)
+        source["pseudonym_scope"] = scope
         return pull_to_version(
-            schema, path, options, source=source, pseudonymize=Pseudonymizer(load_key())
+            schema, path, options, source=source, pseudonymize=Pseudonymizer(load_key(), scope)
         )
     finally:
         path.unlink(missing_ok=True)

@@ -11,11 +11,16 @@ Offset repairs (each only when the repaired slice equals the span text exactly):
 - ``lf``: offsets counted on the text with ``\\r\\n`` written as ``\\n`` (older frontends);
 - ``whitespace``: the span text has whitespace collapsed or trimmed; the slice is kept as the
   span text when it matches after collapsing whitespace on both sides.
+
+Then every span is trimmed of outer whitespace (annotators' drags often take the space before
+or after a word): ``trim``, or ``<repair>+trim`` after an offset repair. A span of whitespace
+only is quarantined.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.records import Annotation, Problem, Span
@@ -62,7 +67,21 @@ def _lf_to_crlf(text: str, offset: int) -> int | None:
 def check_offsets(
     text: str, start: Any, end: Any, span_text: Any
 ) -> tuple[int, int, str, str | None]:
-    """Return ``(start, end, span_text, repair)`` for a span, or raise ``ValueError(reason)``."""
+    """Return ``(start, end, span_text, repair)`` for a span, trimmed of outer whitespace, or
+    raise ``ValueError(reason)``; ``text[start:end] == span_text`` always holds."""
+    start, end, span_text, repair = _located(text, start, end, span_text)
+    inner = span_text.strip()
+    if inner == span_text:
+        return start, end, span_text, repair
+    if not inner:
+        raise ValueError(f"span text {span_text!r} is only whitespace")
+    lead = len(span_text) - len(span_text.lstrip())
+    trail = len(span_text) - len(span_text.rstrip())
+    return start + lead, end - trail, inner, "trim" if repair is None else f"{repair}+trim"
+
+
+def _located(text: str, start: Any, end: Any, span_text: Any) -> tuple[int, int, str, str | None]:
+    """``(start, end, span_text, repair)`` with ``text[start:end] == span_text``, untrimmed."""
     if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool):
         raise ValueError(f"offsets are not integers (start={start!r}, end={end!r})")
     if start < 0 or end <= start:
@@ -136,13 +155,13 @@ def parse_annotation(
     annotator: str,
     problems: list[Problem],
 ) -> Annotation:
-    """Validate one exported annotation of ``task``; unusable items go to ``problems``."""
+    """Validate one exported annotation of ``task``; unusable items go to ``problems`` (one
+    problem per result item, so results in = results kept + results quarantined)."""
     data = task.get("data") or {}
     text = data.get(schema.text_field)
-    task_id = task.get("id")
     ann = Annotation(
         annotation_id=raw.get("id"),
-        task_id=task_id,
+        task_id=task.get("id"),
         annotator=annotator,
         ground_truth=bool(raw.get("ground_truth")),
         skipped=bool(raw.get("was_cancelled")),
@@ -150,69 +169,103 @@ def parse_annotation(
         created_at=_timestamp(raw.get("created_at")),
         updated_at=_timestamp(raw.get("updated_at")),
     )
-    prediction = raw.get("prediction") or {}
-    started_from = raw.get("parent_prediction")
-    if isinstance(prediction, dict) and started_from and prediction.get("id") == started_from:
-        ann.prediction_model_version = str(prediction.get("model_version") or "")
 
     def bad(item: Any, reason: str) -> None:
         rid = item.get("id") if isinstance(item, dict) else None
-        problems.append(Problem(task_id, ann.annotation_id, rid, reason, item))
+        problems.append(Problem(ann.task_id, ann.annotation_id, rid, reason, item))
 
     results = raw.get("result") or []
     if not isinstance(results, list):
         bad(results, "annotation result is not a list")
         return ann
     if not isinstance(text, str):
-        if results:
-            bad(None, f"task has no text in data field {schema.text_field!r}")
+        for item in results:
+            bad(item, missing_text(schema, data))
         return ann
-
+    found = _Found()
     controls = schema.controls()
-    spans: dict[str, Span] = {}
-    region_choices: list[tuple[dict, SpanGroup, str, str]] = []
-    relations: list[dict] = []
     for item in results:
         if not isinstance(item, dict):
             bad(item, "result item is not an object")
-            continue
-        kind = item.get("type")
-        if kind == "relation":
-            relations.append(item)
-            continue
-        name = item.get("from_name")
-        value = item.get("value") if isinstance(item.get("value"), dict) else None
-        if not isinstance(name, str) or name not in controls:
-            bad(item, f"control {name!r} is not in schema {schema.name!r}")
-            continue
-        if value is None:
-            bad(item, f"result for {name!r} has no value")
-            continue
-        if item.get("to_name", schema.text_name) != schema.text_name:
-            bad(item, f"result points to {item.get('to_name')!r}, not {schema.text_name!r}")
-            continue
-        ctrl_kind, definition = controls[name]
-        if ctrl_kind == "labels":
-            _add_span(schema, definition, item, value, text, spans, bad)
-        elif ctrl_kind == "attribute":
-            group, attr = definition
-            choice = _single_choice(value, attr.values, name, item, bad)
-            if choice is not None:
-                region_choices.append((item, group, attr.name, choice))
+        elif item.get("type") == "relation":
+            found.relations.append(item)
         else:
-            choice = _single_choice(value, definition.values, name, item, bad)
-            if choice is None:
-                continue
-            if definition.when_field and not data.get(definition.when_field):
-                bad(item, f"{name!r} answered but the task has no {definition.when_field!r}")
-                continue
-            if name in ann.document:
-                bad(item, f"{name!r} answered twice in one annotation (the first answer is kept)")
-                continue
-            ann.document[name] = choice
+            _add_item(schema, controls, item, data, text, ann, found, bad)
+    _attach_region_choices(found, bad)
+    for item in found.relations:
+        _add_relation(schema, item, found.spans, bad)
+    ann.spans = sorted(found.spans.values(), key=lambda s: (s.start, s.end, s.group, s.label))
+    ann.repairs = sum(1 for s in ann.spans if s.repair)
+    return ann
 
-    for item, group, attr_name, choice in region_choices:
-        span = spans.get(_region_id(item.get("id")))
+
+def missing_text(schema: Schema, data: dict) -> str:
+    """The reason given for each result of a task without the schema's text field."""
+    fields = ", ".join(sorted(map(str, data))) or "none"
+    return (
+        f"task has no text in data field {schema.text_field!r} (its data fields: {fields}); "
+        "set text.field in the schema"
+    )
+
+
+@dataclass(slots=True)
+class _Found:
+    """What one annotation's result items give before regions are linked."""
+
+    spans: dict[str, Span] = field(default_factory=dict)
+    region_choices: list[tuple[dict, SpanGroup, str, str]] = field(default_factory=list)
+    relations: list[dict] = field(default_factory=list)
+
+
+def _add_item(
+    schema: Schema,
+    controls: dict[str, tuple[str, Any]],
+    item: dict,
+    data: dict,
+    text: str,
+    ann: Annotation,
+    found: _Found,
+    bad: Any,
+) -> None:
+    """Route one non-relation result item to its control (a span, a region or a document
+    choice), or report why it fits none."""
+    name = item.get("from_name")
+    value = item.get("value") if isinstance(item.get("value"), dict) else None
+    if not isinstance(name, str) or name not in controls:
+        bad(item, f"control {name!r} is not in schema {schema.name!r}")
+        return
+    if value is None:
+        bad(item, f"result for {name!r} has no value")
+        return
+    if item.get("to_name", schema.text_name) != schema.text_name:
+        bad(item, f"result points to {item.get('to_name')!r}, not {schema.text_name!r}")
+        return
+    ctrl_kind, definition = controls[name]
+    if ctrl_kind == "labels":
+        _add_span(schema, definition, item, value, text, found.spans, bad)
+        return
+    if ctrl_kind == "attribute":
+        group, attr = definition
+        choice = _single_choice(value, attr.values, name, item, bad)
+        if choice is not None:
+            found.region_choices.append((item, group, attr.name, choice))
+        return
+    choice = _single_choice(value, definition.values, name, item, bad)
+    if choice is None:
+        return
+    if definition.when_field and not data.get(definition.when_field):
+        bad(item, f"{name!r} answered but the task has no {definition.when_field!r}")
+    elif name in ann.document:
+        bad(item, f"{name!r} answered twice in one annotation (the first answer is kept)")
+    else:
+        ann.document[name] = choice
+
+
+def _attach_region_choices(found: _Found, bad: Any) -> None:
+    """Per-region choices onto their regions: by the region id Label Studio gives both, or,
+    for results exported without ids, by the region's group and offsets."""
+    for item, group, attr_name, choice in found.region_choices:
+        span = found.spans.get(_region_id(item.get("id")) or _generated_id(group, item))
         if span is None or span.group != group.name:
             bad(item, f"per-region choice {item.get('from_name')!r} has no {group.name} region")
             continue
@@ -221,12 +274,11 @@ def parse_annotation(
             continue
         span.attributes[attr_name] = choice
 
-    for item in relations:
-        _add_relation(schema, item, spans, bad)
 
-    ann.spans = sorted(spans.values(), key=lambda s: (s.start, s.end, s.group, s.label))
-    ann.repairs = sum(1 for s in ann.spans if s.repair)
-    return ann
+def _generated_id(group: SpanGroup, item: dict) -> str:
+    """The stable id of a region exported without one: ``<group>:<start>:<end>``."""
+    value = item.get("value") if isinstance(item.get("value"), dict) else {}
+    return f"{group.name}:{value.get('start')}:{value.get('end')}"
 
 
 def _single_choice(value: dict, allowed: list[str], name: str, item: dict, bad: Any) -> str | None:
@@ -264,7 +316,7 @@ def _add_span(
     except ValueError as exc:
         bad(item, f"offsets: {exc}")
         return
-    rid = str(item.get("id") or f"{group.name}:{start}:{end}")
+    rid = _region_id(item.get("id")) or _generated_id(group, item)
     if rid in spans:
         bad(item, f"region id {rid!r} labelled twice")
         return
