@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "project": "Label Studio projects generated from a schema.",
     "pull": "Write completed annotations as a new immutable dataset version.",
     "push": "Import articles (or a tasks file) into a project; pushing again imports nothing.",
+    "review": "Review disagreements in a Label Studio project; decisions come back with pull.",
     "samples": "Sample data for trying the toolkit out.",
     "schema": "Render and check the annotation schema.",
     "studio": "A local Label Studio: the default server for push and pull.",

@@ -158,14 +158,25 @@ def schema_values(schema: Schema) -> set[tuple[str, str]]:
     return out
 
 
-def ensure_project(client: Any, title: str, schema: Schema) -> ProjectResult:
-    """Create the project, or return it unchanged, or update its config when that is safe."""
+def ensure_project(
+    client: Any,
+    title: str,
+    schema: Schema,
+    *,
+    instructions: str | None = None,
+    description: str | None = None,
+) -> ProjectResult:
+    """Create the project, or return it unchanged, or update its config when that is safe.
+
+    ``instructions`` (HTML) replaces the annotators' guidelines and ``description`` the schema
+    line (e.g. for a review project, :mod:`toolkit.review`)."""
     if len(title.strip()) < 3:
         raise ToolkitError(
             f"project title {title!r} is too short (Label Studio needs 3+ characters)"
         )
     config = render_label_config(schema)
-    description = f"Made by toolkit from schema {schema_tag(schema)}"
+    description = description or f"Made by toolkit from schema {schema_tag(schema)}"
+    guidelines = instructions or render_guidelines(schema, html=True)
     matches = find_projects(client, title)
     if len(matches) > 1:
         ids = ", ".join(str(p.id) for p in matches)
@@ -176,14 +187,13 @@ def ensure_project(client: Any, title: str, schema: Schema) -> ProjectResult:
             title,
             label_config=config,
             description=description,
-            expert_instruction=render_guidelines(schema, html=True),
+            expert_instruction=guidelines,
             show_instruction=True,
         )
         return ProjectResult(project.id, title, "created")
     project = matches[0]
     if (project.label_config or "").strip() == config.strip():
         # Same config; the guidelines (examples, do's and don'ts) may still have changed.
-        guidelines = render_guidelines(schema, html=True)
         if (getattr(project, "expert_instruction", None) or "").strip() == guidelines.strip():
             return ProjectResult(project.id, title, "unchanged")
         with api_errors(f"updating the instructions of project {project.id}"):
@@ -204,6 +214,6 @@ def ensure_project(client: Any, title: str, schema: Schema) -> ProjectResult:
             id=project.id,
             label_config=config,
             description=description,
-            expert_instruction=render_guidelines(schema, html=True),
+            expert_instruction=guidelines,
         )
     return ProjectResult(project.id, title, "updated")

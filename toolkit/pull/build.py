@@ -57,6 +57,7 @@ class PullOptions:
     max_rejected: float = MAX_REJECTED  # share of results quarantined before it is an error
     source_name: str | None = None  # a file's server, for the pseudonyms (pull --source)
     progress: Progress = field(default=SILENT, compare=False)  # hears of every task done
+    review: Any = field(default=None, compare=False)  # toolkit.review.decisions.Decisions
 
 
 @dataclass(slots=True)
@@ -152,6 +153,8 @@ class _Build:
 
     def add(self, rows: TaskRows) -> None:
         self.agreement.add(rows)
+        if self.options.review is not None:  # review decisions (never counted as agreement)
+            rows = self.options.review.apply(rows, self.stats)
         if rows.row is not None:
             self.changes.add(rows.row)
             if rows.row.get("language"):
@@ -210,6 +213,8 @@ class _Build:
         changelog = self.changes.render()
         if changelog:
             sections[changelog[0]] = changelog[1]
+        if self.options.review is not None:
+            sections.update(self.options.review.card_sections())
         options = self.options
         return CardInfo(
             pretty_name=f"{options.dataset} ({self.schema.name} annotations)",

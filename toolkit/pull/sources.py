@@ -3,6 +3,7 @@ export streamed to a scratch file next to the dataset's versions first)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,12 @@ def pull_from_project(
     schema: Schema, client: Any, connection: Any, project_ref: str | int, options: PullOptions
 ) -> tuple[Any, Pulled]:
     """A dataset version from a live project: export streamed to a temporary file first."""
+    from toolkit.review.decisions import load_decisions
+
     project = get_project(client, project_ref)
+    scope = server_identity(client) or server_scope(connection.url)
+    pseudonymize = Pseudonymizer(load_key(), scope)
+    options = replace(options, review=load_decisions(client, project, schema, pseudonymize))
     path = scratch_file(options.exports_dir, options.dataset, ".json")
     try:
         download_export(client, project.id, path)
@@ -46,11 +52,8 @@ def pull_from_project(
             "project_id": project.id,
             "project_title": project.title,
             "export_sha256": file_sha256(path),
+            "pseudonym_scope": scope,
         }
-        scope = server_identity(client) or server_scope(connection.url)
-        source["pseudonym_scope"] = scope
-        return pull_to_version(
-            schema, path, options, source=source, pseudonymize=Pseudonymizer(load_key(), scope)
-        )
+        return pull_to_version(schema, path, options, source=source, pseudonymize=pseudonymize)
     finally:
         path.unlink(missing_ok=True)
