@@ -28,6 +28,7 @@ from toolkit.labelstudio.retry import NO_RETRY, RetryPolicy, with_retries
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull.resolve import Resolved
 from toolkit.pull.rows import BuildStats, TaskRows, annotation_row, resolved_row
+from toolkit.pull.shapes import prediction_version
 from toolkit.pull.validate import annotation_problem, parse_annotation
 from toolkit.records import Annotation, Problem
 from toolkit.review.tasks import REVIEW_OF_PROJECT, REVIEW_OF_TASK, reviewed_project_id
@@ -105,8 +106,7 @@ class Decisions:
         return out
 
     def _encode(self, rows: TaskRows) -> dict[str, list[Any]]:
-        from toolkit.dataset.encode import RowEncoder
-        from toolkit.dataset.writer import encode_rows
+        from toolkit.dataset.encode import RowEncoder, encode_rows
         from toolkit.pull.build import version_features
 
         if self._encoders is None:
@@ -232,13 +232,10 @@ def _take(
     ann = parse_annotation(
         decisions.schema, task, raw, pseudonymize(raw.get("completed_by")), problems
     )
-    if ann.prediction_model_version is None and raw.get("parent_prediction"):
-        versions = {
-            p.get("id"): p.get("model_version")
-            for p in task.get("predictions") or []
-            if isinstance(p, dict)
-        }
-        ann.prediction_model_version = versions.get(raw["parent_prediction"])
+    found = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+    found += [a["prediction"] for a in answers if isinstance(a.get("prediction"), dict)]
+    versions = {p.get("id"): str(p.get("model_version") or "") for p in found}
+    ann.prediction_model_version = prediction_version(raw, versions)
     decision = Decision(ann, data, task.get("id"), review_id, problems)
     have = decisions.by_task.get(source)
     if have is None or decision.recency > have.recency:
