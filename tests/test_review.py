@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from toolkit.cli import cli
 from toolkit.dataset.diff import iter_rows
 from toolkit.dataset.version import read_manifest, verify_version
+from toolkit.labelstudio.client import server_identity
 from toolkit.pseudonyms import Pseudonymizer, server_scope
 from toolkit.review.guidelines import review_guidelines
 from toolkit.review.results import row_to_result
@@ -132,7 +133,9 @@ def flow(label_studio, tmp_path_factory):
         "review": review,
         "task": task,
         "users": users,
-        "pseudonym": Pseudonymizer(KEY.encode(), server_scope(label_studio.url)),
+        "pseudonym": Pseudonymizer(
+            KEY.encode(), server_identity(admin) or server_scope(label_studio.url)
+        ),
         "exports": exports,
         "pull": pull,
         "push": push,
@@ -257,7 +260,10 @@ def test_the_decision_is_an_annotation_row_of_its_own(flow, decided):
     assert sorted(a["annotation_id"] for a in mine) == sorted(decided["made"].values())
     by_article = {a["article_id"]: a for a in mine}
     assert by_article["T"]["task_id"] == flow["task"]["T"]  # the source task, not the review's
-    assert by_article["T"]["prediction_model_version"] == decided["who"]["b"]
+    assert by_article["T"]["prediction_model_version"] == decided["who"]["b"], (
+        decided["who"],
+        by_article["T"],
+    )
     assert by_article["T"]["stance"] == [{"target": "Trump", "label": "NONE"}]
     before = rows_of(flow["exports"] / "rev" / "0.1.0", "annotations")
     assert len(annotations) == len(before) + 2

@@ -57,7 +57,7 @@ class PullOptions:
     max_rejected: float = MAX_REJECTED  # share of results quarantined before it is an error
     source_name: str | None = None  # a file's server, for the pseudonyms (pull --source)
     progress: Progress = field(default=SILENT, compare=False)  # hears of every task done
-    review: Any = field(default=None, compare=False)  # toolkit.review.decisions.Decisions
+    review: Any = field(default=None, compare=False)  # toolkit.pull.decisions.Decisions
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from toolkit.labelstudio.export import download_export
 from toolkit.labelstudio.projects import get_project
 from toolkit.pseudonyms import Pseudonymizer, load_key, server_scope, source_scope
 from toolkit.pull.build import Pulled, PullOptions, pull_to_version
+from toolkit.pull.decisions import load_decisions
 from toolkit.schema import Schema
 
 
@@ -37,8 +38,6 @@ def pull_from_project(
     schema: Schema, client: Any, connection: Any, project_ref: str | int, options: PullOptions
 ) -> tuple[Any, Pulled]:
     """A dataset version from a live project: export streamed to a temporary file first."""
-    from toolkit.review.decisions import load_decisions
-
     project = get_project(client, project_ref)
     scope = server_identity(client) or server_scope(connection.url)
     pseudonymize = Pseudonymizer(load_key(), scope)

@@ -12,7 +12,6 @@ task exists (decided, skipped or still open) is not sent again.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,12 @@ from toolkit.progress import SILENT, Progress
 from toolkit.push.importer import push_tasks
 from toolkit.push.report import PushReport
 from toolkit.review.guidelines import review_guidelines
+from toolkit.review.markers import REVIEW_OF_PROJECT, REVIEW_OF_TASK, reviewed_project_id
 from toolkit.review.results import row_to_result
 from toolkit.schema import Schema
 from toolkit.tasks import schema_tag, text_sha256
 
 # Task data fields a review task adds to the article's (the source of the decision, for pull).
-REVIEW_OF_TASK = "review_of_task"
-REVIEW_OF_PROJECT = "review_of_project"
-_MARKER = re.compile(r"^Review of project (\d+)\b")
 
 
 def review_title(project_title: str) -> str:
@@ -49,12 +46,6 @@ def review_description(project_id: int, project_title: str, schema: Schema) -> s
         f"Review of project {project_id} ({project_title}): items whose annotators disagree, "
         f"sent by `toolkit review push`. Made by toolkit from schema {schema_tag(schema)}"
     )
-
-
-def reviewed_project_id(description: str | None) -> int | None:
-    """The source project a review project reviews (from its description), else None."""
-    found = _MARKER.match(description or "")
-    return int(found.group(1)) if found else None
 
 
 @dataclass(slots=True)

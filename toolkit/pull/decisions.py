@@ -31,7 +31,7 @@ from toolkit.pull.rows import BuildStats, TaskRows, annotation_row, resolved_row
 from toolkit.pull.shapes import prediction_version
 from toolkit.pull.validate import annotation_problem, parse_annotation
 from toolkit.records import Annotation, Problem
-from toolkit.review.tasks import REVIEW_OF_PROJECT, REVIEW_OF_TASK, reviewed_project_id
+from toolkit.review.markers import REVIEW_OF_PROJECT, REVIEW_OF_TASK, reviewed_project_id
 from toolkit.schema import Schema
 
 SHOWN = 200  # items listed in the card
