@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from toolkit.clean import clean_text
-from toolkit.clean.lines import classify, cut_glued, is_headline, is_prose, segment
+from toolkit.clean.lines import classify, cut_glued, is_headline, is_prose
 from toolkit.clean.profile import load_profiles
+from toolkit.clean.segmenter import segment
 
 VOCAB = load_profiles().common
 BODY = [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from toolkit.clean.lines import segment
 from toolkit.clean.profile import load_profiles
+from toolkit.clean.segmenter import segment
 from toolkit.clean.textmeta import choose, infer_zone, split_names, with_zone
 
 BODY_ID = [

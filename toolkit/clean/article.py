@@ -16,7 +16,6 @@ from typing import Any
 
 from toolkit.clean.dates import parse_iso_or_text
 from toolkit.clean.dedup import article_id
-from toolkit.clean.lines import segment
 from toolkit.clean.metadata import (
     HtmlPage,
     LanguageDetector,
@@ -31,6 +30,7 @@ from toolkit.clean.metadata import (
 from toolkit.clean.normalize import split_lines
 from toolkit.clean.profile import Profile, Profiles, load_profiles
 from toolkit.clean.readers import RawDoc, Reject
+from toolkit.clean.segmenter import segment
 
 
 @dataclass(frozen=True)

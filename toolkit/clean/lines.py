@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from toolkit.clean.dates import DateHit, parse_dateline
 from toolkit.clean.profile import Vocabulary, line_key
@@ -283,15 +283,3 @@ def _classify_page(
         infos.append(_classify_memo(line, vocab, zone))
     _context(infos, vocab)
     return infos
-
-
-_MOVED = frozenset({"segment", "Segmented", "rule_pass", "apply_model", "CLOSING"})
-
-
-def __getattr__(name: str) -> Any:
-    """The position pass's names, moved to :mod:`toolkit.clean.segmenter` (old imports work)."""
-    if name in _MOVED:
-        from toolkit.clean import segmenter
-
-        return getattr(segmenter, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -47,8 +47,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from toolkit.clean.dates import DateHit, parse_dateline
-from toolkit.clean.lines import LineInfo, Segmented, is_headline, is_prose, person_name
+from toolkit.clean.lines import LineInfo, is_headline, is_prose, person_name
 from toolkit.clean.profile import line_key
+from toolkit.clean.segmenter import Segmented
 
 _CHROME_FREE = frozenset({None, "title", "header", "footer", "lone_word", "merged_prefix"})
 _TERMINAL = ".!?"

@@ -196,83 +196,104 @@ def draw_figures(
 ) -> list[Figure]:
     """Draw the figures of the version at ``folder`` (described by ``manifest``, which may
     not be on disk yet) into ``out_dir/figures/``; ``parent``: the parent version's
-    directory for the changelog figure."""
+    directory for the changelog figure. A figure without data is left out."""
     plt = _pyplot()
-    figures: list[Figure] = []
     counts = label_counts(folder, manifest)
-    if counts:
-        fields = list(counts)
-        fig, axes = plt.subplots(len(fields), 1, figsize=(8, 2.6 * len(fields)), squeeze=False)
-        for ax, field in zip(axes[:, 0], fields, strict=True):
-            per = counts[field]
-            labels = sorted(set().union(*per.values()))
-            width = 0.8 / max(1, len(per))
-            for i, split in enumerate(per):
-                xs = [j + i * width for j in range(len(labels))]
-                ax.bar(xs, [per[split][lab] for lab in labels], width, label=split)
-            ax.set_xticks([j + 0.4 - width / 2 for j in range(len(labels))], labels)
-            ax.set_title(field)
-            ax.set_ylabel("count")
-            ax.legend(fontsize="small")
-        rel = f"{FIGURES_DIR}/label_counts.png"
-        _save(plt, fig, out_dir / rel)
-        figures.append(Figure(rel, "Label counts per split"))
-    bars = agreement_bars(folder)
-    if bars:
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(bars) + 1.2))
-        ys = list(range(len(bars)))[::-1]
-        ax.barh(ys, [b[1] for b in bars], color="tab:green")
-        ax.set_yticks(ys, [b[0] for b in bars], fontsize="small")
-        for y, (_, value, items) in zip(ys, bars, strict=True):
-            ax.text(max(value, 0) + 0.01, y, f"{value:.2f}  n={items}", va="center", fontsize=7)
-        ax.set_xlim(min(0.0, min(b[1] for b in bars)), 1.25)
-        ax.set_xlabel("agreement (n: items for alpha, spans for F1)")
-        ax.set_title("Agreement per label")
-        rel = f"{FIGURES_DIR}/agreement.png"
-        _save(plt, fig, out_dir / rel)
-        figures.append(Figure(rel, "Agreement per label, with the number of items"))
-    people = annotator_counts(folder, manifest)
-    if people:
-        names = sorted(people, key=lambda p: (-sum(people[p].values()), p))
-        fig, ax = plt.subplots(figsize=(8, 0.3 * len(names) + 1.2))
-        ys = list(range(len(names)))[::-1]
-        done = [people[p]["annotated"] for p in names]
-        ax.barh(ys, done, label="annotated")
-        ax.barh(ys, [people[p]["skipped"] for p in names], left=done, label="skipped")
-        ax.set_yticks(ys, names, fontsize="small")
-        ax.set_xlabel("annotations")
-        ax.set_title("Annotations per annotator (pseudonyms)")
-        ax.legend(fontsize="small")
-        rel = f"{FIGURES_DIR}/annotators.png"
-        _save(plt, fig, out_dir / rel)
-        figures.append(Figure(rel, "Annotations per annotator pseudonym"))
-    if parent is not None:
-        parent_manifest = read_manifest(parent)
-        before, after = _totals(label_counts(parent, parent_manifest)), _totals(counts)
-        keys = [
-            (field, label)
-            for field in sorted(before.keys() | after.keys())
-            for label in sorted(
-                before.get(field, Counter()).keys() | after.get(field, Counter()).keys()
-            )
-        ]
-        old_ids, new_ids = _ids(parent, parent_manifest), _ids(folder, manifest)
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(keys) + 1.6))
-        ys = list(range(len(keys)))[::-1]
-        old_n = [before.get(f, Counter())[k] for f, k in keys]
-        new_n = [after.get(f, Counter())[k] for f, k in keys]
-        ax.barh([y + 0.2 for y in ys], old_n, 0.4, label=parent.name)
-        ax.barh([y - 0.2 for y in ys], new_n, 0.4, label=str(manifest.get("version", "new")))
-        ax.set_yticks(ys, [f"{f}.{k}" for f, k in keys], fontsize="small")
-        ax.set_xlabel("count")
-        ax.set_title(
-            f"Changes from {parent.name}: rows +{len(new_ids - old_ids)} -{len(old_ids - new_ids)}"
-        )
-        ax.legend(fontsize="small")
-        rel = f"{FIGURES_DIR}/changelog.png"
-        _save(plt, fig, out_dir / rel)
-        figures.append(Figure(rel, f"Label counts against the parent version {parent.name}"))
+    drawn = [
+        _label_figure(plt, counts),
+        _agreement_figure(plt, agreement_bars(folder)),
+        _annotator_figure(plt, annotator_counts(folder, manifest)),
+        _changelog_figure(plt, folder, manifest, counts, parent) if parent is not None else None,
+    ]
+    figures: list[Figure] = []
+    for item in drawn:
+        if item is not None:
+            fig, figure = item
+            _save(plt, fig, out_dir / figure.path)
+            figures.append(figure)
     return figures
+
+
+def _label_figure(plt: Any, counts: dict) -> tuple[Any, Figure] | None:
+    if not counts:
+        return None
+    fields = list(counts)
+    fig, axes = plt.subplots(len(fields), 1, figsize=(8, 2.6 * len(fields)), squeeze=False)
+    for ax, field in zip(axes[:, 0], fields, strict=True):
+        per = counts[field]
+        labels = sorted(set().union(*per.values()))
+        width = 0.8 / max(1, len(per))
+        for i, split in enumerate(per):
+            xs = [j + i * width for j in range(len(labels))]
+            ax.bar(xs, [per[split][lab] for lab in labels], width, label=split)
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(labels))], labels)
+        ax.set_title(field)
+        ax.set_ylabel("count")
+        ax.legend(fontsize="small")
+    return fig, Figure(f"{FIGURES_DIR}/label_counts.png", "Label counts per split")
+
+
+def _agreement_figure(plt: Any, bars: list) -> tuple[Any, Figure] | None:
+    if not bars:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(bars) + 1.2))
+    ys = list(range(len(bars)))[::-1]
+    ax.barh(ys, [b[1] for b in bars], color="tab:green")
+    ax.set_yticks(ys, [b[0] for b in bars], fontsize="small")
+    for y, (_, value, items) in zip(ys, bars, strict=True):
+        ax.text(max(value, 0) + 0.01, y, f"{value:.2f}  n={items}", va="center", fontsize=7)
+    ax.set_xlim(min(0.0, min(b[1] for b in bars)), 1.25)
+    ax.set_xlabel("agreement (n: items for alpha, spans for F1)")
+    ax.set_title("Agreement per label")
+    return fig, Figure(
+        f"{FIGURES_DIR}/agreement.png", "Agreement per label, with the number of items"
+    )
+
+
+def _annotator_figure(plt: Any, people: dict) -> tuple[Any, Figure] | None:
+    if not people:
+        return None
+    names = sorted(people, key=lambda p: (-sum(people[p].values()), p))
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(names) + 1.2))
+    ys = list(range(len(names)))[::-1]
+    done = [people[p]["annotated"] for p in names]
+    ax.barh(ys, done, label="annotated")
+    ax.barh(ys, [people[p]["skipped"] for p in names], left=done, label="skipped")
+    ax.set_yticks(ys, names, fontsize="small")
+    ax.set_xlabel("annotations")
+    ax.set_title("Annotations per annotator (pseudonyms)")
+    ax.legend(fontsize="small")
+    return fig, Figure(f"{FIGURES_DIR}/annotators.png", "Annotations per annotator pseudonym")
+
+
+def _changelog_figure(
+    plt: Any, folder: Path, manifest: Mapping[str, Any], counts: dict, parent: Path
+) -> tuple[Any, Figure]:
+    parent_manifest = read_manifest(parent)
+    before, after = _totals(label_counts(parent, parent_manifest)), _totals(counts)
+    keys = [
+        (field, label)
+        for field in sorted(before.keys() | after.keys())
+        for label in sorted(
+            before.get(field, Counter()).keys() | after.get(field, Counter()).keys()
+        )
+    ]
+    old_ids, new_ids = _ids(parent, parent_manifest), _ids(folder, manifest)
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(keys) + 1.6))
+    ys = list(range(len(keys)))[::-1]
+    old_n = [before.get(f, Counter())[k] for f, k in keys]
+    new_n = [after.get(f, Counter())[k] for f, k in keys]
+    ax.barh([y + 0.2 for y in ys], old_n, 0.4, label=parent.name)
+    ax.barh([y - 0.2 for y in ys], new_n, 0.4, label=str(manifest.get("version", "new")))
+    ax.set_yticks(ys, [f"{f}.{k}" for f, k in keys], fontsize="small")
+    ax.set_xlabel("count")
+    ax.set_title(
+        f"Changes from {parent.name}: rows +{len(new_ids - old_ids)} -{len(old_ids - new_ids)}"
+    )
+    ax.legend(fontsize="small")
+    return fig, Figure(
+        f"{FIGURES_DIR}/changelog.png", f"Label counts against the parent version {parent.name}"
+    )
 
 
 def figures_markdown(figures: list[Figure] | None, ref: str) -> str:

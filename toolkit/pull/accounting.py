@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from toolkit.errors import InputError
-from toolkit.pull.rows import BuildStats
+from toolkit.pull.stats import BuildStats
 from toolkit.schema import Schema
 
 MAX_REJECTED = 0.5  # default share of quarantined results that still gives a version

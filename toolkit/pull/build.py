@@ -35,8 +35,9 @@ from toolkit.progress import SILENT, Progress
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull.accounting import MAX_REJECTED, check_fit, no_rows_error
 from toolkit.pull.parallel import iter_task_rows_parallel
-from toolkit.pull.rows import BuildStats, TaskRows, iter_task_rows, new_stats
+from toolkit.pull.rows import TaskRows, iter_task_rows
 from toolkit.pull.shapes import ShapeOptions, read_tasks, shaped_tasks
+from toolkit.pull.stats import BuildStats, new_stats
 from toolkit.records import Problem
 from toolkit.schema import Schema
 

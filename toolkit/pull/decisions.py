@@ -27,8 +27,9 @@ from toolkit.labelstudio.export import download_export, iter_export, temp_export
 from toolkit.labelstudio.retry import NO_RETRY, RetryPolicy, with_retries
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull.resolve import Resolved
-from toolkit.pull.rows import BuildStats, TaskRows, annotation_row, resolved_row
+from toolkit.pull.rows import TaskRows, annotation_row, resolved_row
 from toolkit.pull.shapes import prediction_version
+from toolkit.pull.stats import BuildStats
 from toolkit.pull.validate import annotation_problem, parse_annotation
 from toolkit.records import Annotation, Problem
 from toolkit.review.markers import REVIEW_OF_PROJECT, REVIEW_OF_TASK, reviewed_project_id

@@ -16,16 +16,8 @@ from typing import Any
 from toolkit.dataset.encode import RowEncoder, encode_rows
 from toolkit.parallel import chunked, ordered_results, start_pool
 from toolkit.pseudonyms import Pseudonymizer
-from toolkit.pull.rows import (
-    BuildStats,
-    TaskRows,
-    count_problem,
-    merge_stats,
-    new_stats,
-    note_example,
-    screened_tasks,
-    task_rows,
-)
+from toolkit.pull.rows import TaskRows, screened_tasks, task_rows
+from toolkit.pull.stats import BuildStats, count_problem, merge_stats, new_stats, note_example
 from toolkit.records import Problem
 from toolkit.schema import Schema
 

@@ -36,7 +36,7 @@ from toolkit.errors import InputError
 from toolkit.labelstudio.export import iter_export
 
 if TYPE_CHECKING:
-    from toolkit.pull.rows import BuildStats
+    from toolkit.pull.stats import BuildStats
 
 ROW_ID = "toolkit_row_id"  # set on every shaped task: the id of its dataset row
 TASK_KEYS = frozenset({"id", "data", "annotations", "completions", "predictions", "drafts"})

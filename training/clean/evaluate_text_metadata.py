@@ -8,7 +8,7 @@ cleaned as ``toolkit clean`` does (its site profile's vocabulary, the line model
 title, author and dateline candidate gets its features. Per field a logistic regression
 (scikit-learn, the ``train`` extra) scores the candidates; cross-validation is **grouped by
 site** (no site in both train and test). Printed per language: the rules' pick ("before":
-:func:`toolkit.clean.lines.segment`'s title, author, date) and the scorer's (out of fold).
+:func:`toolkit.clean.segmenter.segment`'s title, author, date) and the scorer's (out of fold).
 
 * title: exact after white-space normalisation (``evaluate_metadata.norm``);
 * author: the same set of names, where the gold has one; "none right" counts pages without a
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.clean.lines import segment
 from toolkit.clean.metadata import host_of
 from toolkit.clean.profile import Profiles, load_profiles
+from toolkit.clean.segmenter import segment
 from toolkit.clean.textmeta import (
     Cand,
     Scorer,
