@@ -72,8 +72,8 @@ def gold_module():
 def test_share_of_gold_sentences_reproduced():
     """Floors reached on the public gold sets (tests/fixtures/tokens/SOURCES.md).
 
-    idner-news-2k glues parentheses to words (``(PPP)``, ``(25/9/2014)``) where UD and CoNLL-2003
-    split them; that quirk is not followed, so it is also measured with parentheses split.
+    idner-news-2k glues parentheses to words (``(PPP)``, ``(25/9/2014)``) where UD Indonesian-GSD
+    splits them; that quirk is not followed, so it is also measured with parentheses split.
     """
     gold = gold_module()
     sets = gold.gold_sets()
@@ -156,3 +156,23 @@ def test_each_span_tags_exactly_the_tokens_it_shares_a_character_with(text, raw_
         if inside:
             taken = max(taken, offsets[inside[-1]][1], span["end"])
     assert out["ner_tags"] == expected
+
+
+def test_spans_on_kept_tokens_tag_them_whole():
+    text = "Menurut Kompas.com, dr. Tirta (PDI-P) membayar Rp 1.500.000 pada 25/9/2014."
+    at = {w: (text.index(w), text.index(w) + len(w)) for w in ("Kompas.com", "PDI-P", "Tirta")}
+    spans = [(*at["Kompas.com"], "ORG"), (text.index("dr."), at["Tirta"][1], "PER")]
+    counts = Counter()
+    r = token_row(SCHEMA, row(text, [*spans, (*at["PDI-P"], "ORG")]), counts)
+    tagged = [(t, tag) for t, tag in zip(r["tokens"], r["ner_tags"], strict=True) if tag != "O"]
+    assert tagged == [
+        ("Kompas.com", "B-ORG"),
+        ("dr.", "B-PER"),
+        ("Tirta", "I-PER"),
+        ("PDI-P", "B-ORG"),
+    ]
+    assert "1.500.000" in r["tokens"] and "25/9/2014" in r["tokens"]
+    assert r["boundary_mismatches"] == 0
+    # a label on "PP" inside the corpus-style token "PP-nya" tags the token, counted
+    r2 = token_row(SCHEMA, row("Kata PP-nya.", [(5, 7, "ORG")]), counts)
+    assert r2["ner_tags"] == ["O", "B-ORG", "O"] and r2["boundary_mismatches"] == 1
