@@ -39,12 +39,14 @@ TITLES = (
 TOKEN = re.compile(
     rf"""
     (?:https?://|www\.)[^\s<>"]*[^\s<>".,;:!?)\]'’”]           # URL, minus closing punctuation
-    | [\w.+-]{{1,64}}@\w[\w-]{{0,62}}(?:\.\w[\w-]{{0,62}}){{1,8}} # e-mail
     | [@\#]\w+                                                 # @handle, #hashtag
-    | (?:\w[\w-]{{0,62}}\.){{1,8}}{TLDS}(?![\w-])              # domain: Kompas.com
-    | [A-Z](?:\.[A-Z]){{1,6}}(?:\.(?=\s+\w))?(?!\w)            # initials: U.S. Army, S.P
-    | \b{TITLES}\.(?=\s+\w)                                    # title before a name: dr. H.
-    | \d+(?:[.,:/]\d+){{1,6}}(?![\w])                          # 4.1 3,5 10.000 08.30 25/9/2014
+    | (?=[\w.+-]{{0,64}}[.@,:/])(?:                              # only where . @ , : / follow:
+        [\w.+-]{{1,64}}@\w[\w-]{{0,62}}(?:\.\w[\w-]{{0,62}}){{1,8}} # e-mail
+        | (?:\w[\w-]{{0,62}}\.){{1,8}}{TLDS}(?![\w-])          # domain: Kompas.com
+        | [A-Z](?:\.[A-Z]){{1,6}}(?:\.(?=\s+\w))?(?!\w)        # initials: U.S. Army, S.P
+        | \b{TITLES}\.(?=\s+\w)                                # title before a name: dr. H.
+        | \d+(?:[.,:/]\d+){{1,6}}(?![\w])                      # 4.1 3,5 10.000 08.30 25/9/2014
+    )
     | Rp(?=\d)                                                 # Rp1.500.000 → Rp 1.500.000
     | \w+(?:[-'’]\w+)*                                         # word, anak-anak, PP-nya, Musk's
     | -{CLITICS}\b                                             # a clitic on its own: -lah
