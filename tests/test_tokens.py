@@ -1,6 +1,8 @@
 """The tokens config: tokenizer, BIO tags, boundary and overlap rules."""
 
+import importlib.util
 from collections import Counter
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,6 +11,7 @@ from toolkit.dataset.tokens import tag_names, token_row, tokenize, tokens_featur
 from toolkit.schema import load_schema
 
 SCHEMA = load_schema()
+FIXTURES = Path(__file__).parent / "fixtures" / "tokens"
 
 
 def words(text):
@@ -21,13 +24,81 @@ def test_tokenizer_handles_indonesian_and_english():
         "yang",
         "ditunggu-tunggu",
         "(",
-        "12",
-        "/",
-        "8",
+        "12/8",
         ")",
         ".",
     ]
     assert words("Musk's X didn't “fail” 🚀") == ["Musk's", "X", "didn't", "“", "fail", "”", "🚀"]
+
+
+def test_tokenizer_keeps_numbers_domains_abbreviations_and_clitics():
+    text = (
+        "Naik 4.1 dan 3,5 persen (25%), Rp 1.500.000 atau Rp10.000 pukul 08.30 pada 25/9/2014, "
+        "kata dr. Tirta dan H. Agus Salim dari U.S. Army kepada Kompas.com, redaksi@kompas.co.id "
+        "dan https://www.kompas.com/a?b=1. Anak-anak PP-nya ke-18 sih -lah ... @Dipoalam49"
+    )
+    assert words(text) == [
+        *["Naik", "4.1", "dan", "3,5", "persen", "(", "25", "%", ")", ",", "Rp", "1.500.000"],
+        *["atau", "Rp", "10.000", "pukul", "08.30", "pada", "25/9/2014", ","],
+        *["kata", "dr.", "Tirta", "dan", "H.", "Agus", "Salim", "dari", "U.S.", "Army"],
+        *["kepada", "Kompas.com", ",", "redaksi@kompas.co.id", "dan"],
+        *["https://www.kompas.com/a?b=1", ".", "Anak-anak", "PP-nya", "ke-18", "sih", "-lah"],
+        *[".", ".", ".", "@Dipoalam49"],
+    ]
+    # sentence-final dots stay tokens: after initials, a domain, a number
+    assert words("Johan Budi S.P. Ia di Kompas.com. Naik 4.1.") == [
+        *["Johan", "Budi", "S.P.", "Ia", "di", "Kompas.com", ".", "Naik", "4.1", "."]
+    ]
+    assert words("Johan Budi S.P.")[-2:] == ["S.P", "."]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aZ1 .,:/-@'(%)\n", max_size=40))
+def test_tokens_are_ordered_disjoint_and_cover_every_non_space_character(text):
+    offsets = tokenize(text)
+    assert all(s < e for s, e in offsets)
+    assert all(e1 <= s2 for (_, e1), (s2, _) in zip(offsets, offsets[1:], strict=False))
+    assert not any(c.isspace() for s, e in offsets for c in text[s:e])
+    assert "".join(text[s:e] for s, e in offsets) == "".join(text.split())
+
+
+def gold_module():
+    spec = importlib.util.spec_from_file_location("tokens_gold", FIXTURES / "gold.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_share_of_gold_sentences_reproduced():
+    """Floors reached on the public gold sets (tests/fixtures/tokens/SOURCES.md).
+
+    idner-news-2k glues parentheses to words (``(PPP)``, ``(25/9/2014)``) where UD Indonesian-GSD
+    splits them; that quirk is not followed, so it is also measured with parentheses split.
+    """
+    gold = gold_module()
+    sets = gold.gold_sets()
+    idner, ud = sets["idner-news-2k test"], sets["UD Indonesian-GSD test"]
+    assert (len(idner), len(ud)) == (509, 300)
+    assert gold.score(tokenize, idner)[0] >= 425  # 420 before
+    assert gold.score(tokenize, idner, gold.split_parentheses)[0] >= 496  # 449 before
+    assert gold.score(tokenize, ud)[0] >= 297  # 290 before
+
+
+def test_gold_offsets_are_the_tokens():
+    gold = gold_module()
+    text, spans = gold.detokenize(["Jokowi", "(", "PDI-P", ")", ",", "kata", "Kompas.com", "."])
+    assert text == "Jokowi (PDI-P), kata Kompas.com."
+    assert [text[s:e] for s, e in spans] == [
+        "Jokowi",
+        "(",
+        "PDI-P",
+        ")",
+        ",",
+        "kata",
+        "Kompas.com",
+        ".",
+    ]
+    assert gold.split_parentheses("(PPP).", [(0, 6)]) == [(0, 1), (1, 4), (4, 5), (5, 6)]
 
 
 def row(text, entities=(), claims=()):
@@ -85,3 +156,23 @@ def test_each_span_tags_exactly_the_tokens_it_shares_a_character_with(text, raw_
         if inside:
             taken = max(taken, offsets[inside[-1]][1], span["end"])
     assert out["ner_tags"] == expected
+
+
+def test_spans_on_kept_tokens_tag_them_whole():
+    text = "Menurut Kompas.com, dr. Tirta (PDI-P) membayar Rp 1.500.000 pada 25/9/2014."
+    at = {w: (text.index(w), text.index(w) + len(w)) for w in ("Kompas.com", "PDI-P", "Tirta")}
+    spans = [(*at["Kompas.com"], "ORG"), (text.index("dr."), at["Tirta"][1], "PER")]
+    counts = Counter()
+    r = token_row(SCHEMA, row(text, [*spans, (*at["PDI-P"], "ORG")]), counts)
+    tagged = [(t, tag) for t, tag in zip(r["tokens"], r["ner_tags"], strict=True) if tag != "O"]
+    assert tagged == [
+        ("Kompas.com", "B-ORG"),
+        ("dr.", "B-PER"),
+        ("Tirta", "I-PER"),
+        ("PDI-P", "B-ORG"),
+    ]
+    assert "1.500.000" in r["tokens"] and "25/9/2014" in r["tokens"]
+    assert r["boundary_mismatches"] == 0
+    # a label on "PP" inside the corpus-style token "PP-nya" tags the token, counted
+    r2 = token_row(SCHEMA, row("Kata PP-nya.", [(5, 7, "ORG")]), counts)
+    assert r2["ner_tags"] == ["O", "B-ORG", "O"] and r2["boundary_mismatches"] == 1
