@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -118,13 +121,27 @@ def test_restart_keeps_the_data(postgres_studio):
     assert task.data == {"text": "kept"}
 
 
-def _push_annotate_pull(server, work: Path, title: str) -> dict[str, list[dict]]:
-    env = {
-        "LABEL_STUDIO_URL": server.url,
-        "LABEL_STUDIO_API_KEY": server.api_key,
+def _env(url: str, api_key: str, work: Path) -> dict[str, str]:
+    return {
+        "LABEL_STUDIO_URL": url,
+        "LABEL_STUDIO_API_KEY": api_key,
         "TOOLKIT_PSEUDONYM_KEY": "test-pseudonym-key",
         "XDG_DATA_HOME": str(work / "home"),
     }
+
+
+def _version_rows(version: Path, config: str, drop: set[str] = frozenset()) -> list[dict]:
+    rows = []
+    for file in sorted((version / config).rglob("*.parquet")):
+        rows += pq.read_table(file).to_pylist()
+    return sorted(
+        ({k: v for k, v in r.items() if k not in drop} for r in rows),
+        key=lambda r: json.dumps(r, sort_keys=True, default=str),
+    )
+
+
+def _push_annotate_pull(server, work: Path, title: str) -> dict[str, list[dict]]:
+    env = _env(server.url, server.api_key, work)
     work.mkdir(parents=True)
     articles = work / "articles.jsonl"
     articles.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES))
@@ -149,16 +166,7 @@ def _push_annotate_pull(server, work: Path, title: str) -> dict[str, list[dict]]
     )
     assert pulled.exit_code == 0, pulled.output
     version = exports / "pg" / "0.1.0"
-    out = {}
-    for config in ("data", "annotations"):
-        rows = []
-        for file in sorted((version / config).rglob("*.parquet")):
-            rows += pq.read_table(file).to_pylist()
-        out[config] = sorted(
-            ({k: v for k, v in r.items() if k not in SERVER_FIELDS} for r in rows),
-            key=lambda r: json.dumps(r, sort_keys=True, default=str),
-        )
-    return out
+    return {c: _version_rows(version, c, SERVER_FIELDS) for c in ("data", "annotations")}
 
 
 def test_push_then_pull_gives_the_same_dataset_as_on_sqlite(
@@ -169,6 +177,91 @@ def test_push_then_pull_gives_the_same_dataset_as_on_sqlite(
     assert [r["id"] for r in on_pg["data"]] and len(on_pg["annotations"]) == 2
     assert sorted(r["id"] for r in on_pg["data"]) == ["pg-emoji", "pg-musk"]
     assert on_pg == on_sqlite
+
+
+NGINX_CONF = """
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log {root}/access.log;
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/proxy;
+  server {{
+    listen 127.0.0.1:{port};
+    client_max_body_size 100m;
+    location / {{
+      proxy_pass {upstream};
+      proxy_set_header Host $http_host;
+      proxy_read_timeout 30s;
+      proxy_buffering off;
+    }}
+  }}
+}}
+"""
+
+
+@pytest.fixture
+def nginx_proxy(postgres_studio, tmp_path):
+    """Debian's nginx in front of the PostgreSQL studio, as docs/deployment.md describes it
+    (proxy_read_timeout 30s); its URL."""
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
+    )
+    if nginx is None:
+        pytest.skip("NGINX IS NOT INSTALLED: apt-get install -y nginx (scripts/test.sh does it)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = tmp_path / "nginx"
+    root.mkdir()
+    conf = root / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(root=root, port=port, upstream=postgres_studio.url))
+    proc = subprocess.Popen(
+        [nginx, "-e", str(root / "error.log"), "-p", str(root), "-c", str(conf)]
+        + ["-g", "daemon off;"],
+        stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_push_and_pull_through_nginx(postgres_studio, nginx_proxy, tmp_path):
+    """Through the proxy, the project of the test above: a push finds every article there, and a
+    pull gives the same version as a pull straight from Label Studio, pseudonyms included."""
+    title = "Same content PG"
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in ARTICLES))
+    versions = {}
+    for name, url in (("direct", postgres_studio.url), ("proxy", nginx_proxy)):
+        env = _env(url, postgres_studio.api_key, tmp_path / name)
+        runner = CliRunner()
+        if name == "proxy":
+            checked = runner.invoke(cli, ["studio", "check"], env=env)
+            assert checked.exit_code == 0 and nginx_proxy in checked.output, checked.output
+            pushed = runner.invoke(cli, ["push", str(articles), "--project", title], env=env)
+            assert pushed.exit_code == 0, pushed.output
+            assert "0 imported, 3 already in project" in pushed.output
+        exports = tmp_path / name / "exports"
+        args = ["pull", "--project", title, "--dataset", "pg", "--exports-dir", str(exports)]
+        pulled = runner.invoke(cli, args, env=env)
+        assert pulled.exit_code == 0, pulled.output
+        versions[name] = {
+            c: _version_rows(exports / "pg" / "0.1.0", c) for c in ("data", "annotations")
+        }
+    assert versions["proxy"]["annotations"] and versions["proxy"] == versions["direct"]
+    log = (tmp_path / "nginx" / "access.log").read_text()
+    assert "/api/projects" in log and postgres_studio.api_key not in log
 
 
 def test_missing_postgresql_programs_are_a_clear_error(tmp_path, _isolated_env):
