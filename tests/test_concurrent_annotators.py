@@ -193,7 +193,7 @@ def test_annotators_push_and_pull_at_once(postgres_studio, tmp_path):
         pull()
         again = run("push", write_articles(tmp_path / "ab.jsonl", range(30)), "--project", TITLE)
         assert "0 imported, 30 already in project" in again
-        # a push of new tasks while a pull runs (another process, as another person would)
+        # a push of new tasks started just before a pull, running alongside it in another process
         pusher = subprocess.Popen(
             [
                 sys.executable,
