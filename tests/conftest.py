@@ -48,6 +48,7 @@ class LabelStudioServer:
 
     info: StudioInfo
     connection: Connection = field(init=False)
+    outputs: list[str] = field(default_factory=list, repr=False)  # of the studio commands
     _users: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,3 +99,43 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory, _isolated_env: Any) -
         yield LabelStudioServer(info)
     finally:
         stop_server(data_dir)
+
+
+@pytest.fixture(scope="session")
+def postgres_studio(tmp_path_factory: pytest.TempPathFactory, _isolated_env: Any) -> Any:
+    """A real Label Studio on PostgreSQL for the whole session, started the way a user does:
+    ``toolkit studio up --db postgresql`` (a private cluster from Debian's ``postgresql``
+    package), stopped with ``toolkit studio down`` and its cluster deleted at the end.
+    ``.outputs`` collects what the studio commands printed (the tests check it for secrets)."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import cli
+    from toolkit.errors import LabelStudioError
+    from toolkit.labelstudio import database
+    from toolkit.labelstudio.server import server_status
+
+    if label_studio_executable() is None:
+        pytest.skip("LABEL STUDIO IS NOT INSTALLED: pip install -e '.[studio]'")
+    try:
+        database.pg_bindir()
+    except LabelStudioError:
+        pytest.skip(
+            "POSTGRESQL IS NOT INSTALLED: the PostgreSQL tests are skipped. Install it with: "
+            "apt-get install -y postgresql (scripts/test.sh does it), or run -m 'not postgres'"
+        )
+    data_dir = tmp_path_factory.mktemp("label-studio-pg")
+    result = CliRunner().invoke(
+        cli, ["studio", "up", "--db", "postgresql", "--data-dir", str(data_dir)]
+    )
+    if result.exit_code != 0:
+        database.remove_cluster(database.load(data_dir))
+        pytest.fail(f"toolkit studio up --db postgresql failed:\n{result.output}")
+    info = server_status(data_dir)
+    assert info is not None and info.healthy
+    server = LabelStudioServer(info, outputs=[result.output])
+    try:
+        yield server
+    finally:
+        db = database.load(data_dir)
+        CliRunner().invoke(cli, ["studio", "down", "--data-dir", str(data_dir)])
+        database.remove_cluster(db)

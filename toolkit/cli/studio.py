@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from toolkit.cli.common import connection_options, echo_err
+from toolkit.labelstudio import database
 from toolkit.labelstudio.server import (
     StudioInfo,
     default_data_dir,
@@ -28,6 +29,7 @@ data_dir_option = click.option(
 def _describe(info: StudioInfo) -> None:
     click.echo(f"  log in:      {info.username} / {info.password}   (for the local UI only)")
     click.echo(f"  connection:  {info.connection_file}   (URL and API key for toolkit commands)")
+    click.echo(f"  database:    {info.database.describe()}")
     click.echo(f"  log:         {info.log_file}")
 
 
@@ -54,22 +56,42 @@ def studio() -> None:
     help="Port on 127.0.0.1 (default: a free one; a busy port is an error).",
 )
 @data_dir_option
-def up(port: int | None, data_dir: Path | None) -> None:
+@click.option(
+    "--db",
+    type=click.Choice(["sqlite", "postgresql"]),
+    default=None,
+    help="Database of a new data dir: sqlite (default) or postgresql (a private PostgreSQL "
+    "cluster on 127.0.0.1, from Debian's postgresql package). A data dir keeps its first choice.",
+)
+@click.option(
+    "--db-url",
+    envvar="TOOLKIT_STUDIO_DB_URL",
+    default=None,
+    metavar="URL",
+    help="An existing PostgreSQL database instead: postgresql://USER:PASSWORD@HOST:PORT/NAME "
+    "(or $TOOLKIT_STUDIO_DB_URL, which keeps the password out of the shell history).",
+)
+def up(port: int | None, data_dir: Path | None, db: str | None, db_url: str | None) -> None:
     """Start the local Label Studio and wait until it answers.
 
     The first start creates the database and an admin user (about half a minute); later starts
-    take a few seconds. Running it again while the studio runs just reports it. The API key is
-    stored in the connection file (mode 600) and never printed.
+    take a few seconds. Running it again while the studio runs just reports it. The API key and
+    the database password are stored in the data dir (files of mode 600) and never printed.
+    With --db postgresql a private PostgreSQL server is started first and stopped by `down`.
 
     \b
     Example:
       toolkit studio up
       toolkit studio up --port 8080 --data-dir ./studio
+      toolkit studio up --db postgresql --data-dir ./team-studio
+      TOOLKIT_STUDIO_DB_URL=postgresql://ls:secret@db.example:5432/ls toolkit studio up
     """
+    if db == "sqlite" and db_url is not None:
+        raise click.UsageError("--db sqlite and --db-url contradict each other; give one.")
     target = data_dir if data_dir is not None else default_data_dir()
     if server_status(target) is None:
         echo_err(f"Starting Label Studio in {target.absolute()} ...")
-    info = start_server(target, port=port)
+    info = start_server(target, port=port, db=db, db_url=db_url)
     state = "already running" if info.already_running else "running"
     click.echo(f"Label Studio is {state} at {info.url}  (pid {info.pid})")
     _describe(info)
@@ -99,12 +121,15 @@ def status(data_dir: Path | None) -> None:
         click.get_current_context().exit(1)
     click.echo(f"Label Studio is running at {info.url}  (pid {info.pid})")
     _describe(info)
+    if info.database.managed and database.running_port(info.database) is None:
+        click.echo("Its PostgreSQL server is not running: `toolkit studio up` starts it again.")
+        click.get_current_context().exit(1)
 
 
 @studio.command()
 @data_dir_option
 def down(data_dir: Path | None) -> None:
-    """Stop the local Label Studio; its data stays.
+    """Stop the local Label Studio (and its private PostgreSQL server); its data stays.
 
     `toolkit studio up` starts it again with the same projects and credentials.
 
@@ -113,11 +138,15 @@ def down(data_dir: Path | None) -> None:
       toolkit studio down
     """
     target = data_dir if data_dir is not None else default_data_dir()
+    db = database.load(target.absolute()) if target.is_dir() else None
+    db_was_up = db is not None and database.running_port(db) is not None
     pid = stop_server(target)
     if pid is None:
         click.echo(f"Label Studio was not running (data dir {target}).")
     else:
         click.echo(f"Stopped Label Studio (pid {pid}).")
+    if db_was_up and db is not None:
+        click.echo(f"Stopped its PostgreSQL server (cluster {db.cluster}).")
 
 
 @studio.command()

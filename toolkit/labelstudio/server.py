@@ -2,8 +2,10 @@
 
 Everything lives in one data directory (default: :func:`default_data_dir`):
 
-- ``label_studio.sqlite3``, ``.env`` (Label Studio's SECRET_KEY), ``media/``: Label Studio's data;
-- ``connection.json`` (mode 0600): url, api_key, username, password, port, pid;
+- ``label_studio.sqlite3``, ``.env`` (Label Studio's SECRET_KEY), ``media/``: Label Studio's data
+  (the database can be PostgreSQL instead: ``database.json``, :mod:`toolkit.labelstudio.database`);
+- ``connection.json`` (mode 0600): url, api_key, username, password, port, pid
+  (:mod:`toolkit.labelstudio.credentials`);
 - ``server.pid``: the pid of the running server (the truth about "running");
 - ``server.log``: stdout and stderr of the current run (the previous run in ``server.log.1``).
 
@@ -25,33 +27,43 @@ POSIX only (process groups, signals).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import LabelStudioError
-from toolkit.files import pid_alive, user_data_dir, write_private
+from toolkit.files import pid_alive, user_data_dir
+from toolkit.labelstudio import database
+from toolkit.labelstudio.credentials import (
+    CONNECTION_FILE,
+    credentials,
+    read_connection_file,
+    write_private_json,
+)
+from toolkit.labelstudio.database import SQLITE, Database
+from toolkit.labelstudio.processes import (
+    HOST,
+    free_port,
+    get_json,
+    is_healthy,
+    log_tail,
+    port_is_free,
+    signal_group,
+    wait_until,
+)
 
-CONNECTION_FILE = "connection.json"
 PID_FILE = "server.pid"
 LOG_FILE = "server.log"
 LOCK_FILE = "server.lock"
-DB_FILE = "label_studio.sqlite3"
-ADMIN_EMAIL = "admin@localhost"
-HOST = "127.0.0.1"
 
 _PORT_LINE = re.compile(r"Starting development server at http://[^\s:/]+:(\d+)/")
 _PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
@@ -74,6 +86,7 @@ class StudioInfo:
     data_dir: Path
     healthy: bool = True
     already_running: bool = False
+    database: Database = Database(SQLITE)
 
     @property
     def connection_file(self) -> Path:
@@ -98,67 +111,9 @@ def label_studio_executable() -> str | None:
     return shutil.which("label-studio")
 
 
-# ---------------------------------------------------------------------------------------------
-# connection.json
-
-
-def read_connection_file(path: Path) -> dict[str, Any]:
-    """Read a ``connection.json``; refuses a file that group or others may read (it holds the API
-    key and the admin password), like ssh does for private keys."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise LabelStudioError(f"Cannot read {path}: {exc.strerror}.") from None
-    if mode & 0o077:
-        raise LabelStudioError(
-            f"{path} is readable by other users (mode {mode & 0o777:o}) and holds an API key; "
-            f"refusing to use it. Fix with: chmod 600 {path}"
-        )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise LabelStudioError(f"Cannot read {path}: {exc}. Delete it to start afresh.") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(data.get(k), str) and data.get(k) for k in ("api_key", "username", "password")
-    ):
-        raise LabelStudioError(f"{path} is not a toolkit connection file (missing fields).")
-    return data
-
-
-def _write_private_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically to a file created with mode 0600 (never readable by others)."""
-    write_private(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
-
-
-def _credentials(data_dir: Path) -> dict[str, Any]:
-    """The admin credentials of this data dir: from connection.json, or new ones (saved at once,
-    so that a crash after Label Studio created the user cannot lose them)."""
-    path = data_dir / CONNECTION_FILE
-    try:
-        return read_connection_file(path)
-    except FileNotFoundError:
-        pass
-    if (data_dir / DB_FILE).exists():
-        raise LabelStudioError(
-            f"{data_dir} holds a Label Studio database but no {CONNECTION_FILE}, so the admin "
-            f"credentials are unknown. Restore {path}, or use another --data-dir "
-            f"(or delete {data_dir} to start afresh, losing its projects)."
-        )
-    creds = {
-        "url": None,
-        "api_key": secrets.token_hex(20),
-        "username": ADMIN_EMAIL,
-        "password": secrets.token_urlsafe(18),
-        "port": None,
-        "pid": None,
-    }
-    _write_private_json(path, creds)
-    return creds
-
-
-def _info_from(data_dir: Path, data: dict[str, Any], pid: int | None, healthy: bool) -> StudioInfo:
+def _info_from(
+    data_dir: Path, data: dict[str, Any], pid: int | None, healthy: bool, db: Database
+) -> StudioInfo:
     return StudioInfo(
         url=data["url"],
         username=data["username"],
@@ -168,6 +123,7 @@ def _info_from(data_dir: Path, data: dict[str, Any], pid: int | None, healthy: b
         pid=pid,
         data_dir=data_dir,
         healthy=healthy,
+        database=db,
     )
 
 
@@ -195,60 +151,21 @@ def _running_pid(data_dir: Path) -> int | None:
     return pid if pid is not None and _alive(pid) else None
 
 
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        if os.getpgid(pid) == pid:
-            os.killpg(pid, sig)
-        else:
-            os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return not _alive(pid)
-
-
 def _terminate(pid: int, timeout: float = 15) -> None:
     """SIGTERM the process group, SIGKILL it if it is still there after ``timeout`` seconds."""
-    _signal_group(pid, signal.SIGTERM)
-    if not _wait_gone(pid, timeout):
-        _signal_group(pid, signal.SIGKILL)
-        _wait_gone(pid, 5)
+    signal_group(pid, signal.SIGTERM)
+    if not wait_until(lambda: not _alive(pid), timeout):
+        signal_group(pid, signal.SIGKILL)
+        wait_until(lambda: not _alive(pid), 5)
     child = _CHILDREN.pop(pid, None)
     if child is not None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=1)
 
 
-# ---------------------------------------------------------------------------------------------
-# HTTP probes (urllib, no proxies: the server is on loopback)
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _get_json(url: str, headers: dict[str, str] | None = None, timeout: float = 3) -> Any:
-    request = urllib.request.Request(url, headers=headers or {})
-    with _OPENER.open(request, timeout=timeout) as response:
-        return json.loads(response.read().decode("utf-8"))
-
-
-def is_healthy(url: str, timeout: float = 3) -> bool:
-    """True if ``GET url/health`` answers ``{"status": "UP"}``."""
-    try:
-        return _get_json(url.rstrip("/") + "/health", timeout=timeout).get("status") == "UP"
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def _check_api_key(info: StudioInfo) -> None:
     try:
-        _get_json(
+        get_json(
             info.url + "/api/current-user/whoami",
             headers={"Authorization": f"Token {info.api_key}"},
             timeout=10,
@@ -264,38 +181,6 @@ def _check_api_key(info: StudioInfo) -> None:
         raise LabelStudioError(f"Label Studio at {info.url} did not answer: {exc}") from None
 
 
-# ---------------------------------------------------------------------------------------------
-# ports and logs
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # what Label Studio checks
-        sock.settimeout(1)
-        return sock.connect_ex((HOST, port)) != 0
-
-
-def free_port() -> int:
-    """A port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _log_tail(data_dir: Path, lines: int = 20) -> str:
-    try:
-        text = (data_dir / LOG_FILE).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no server.log)"
-    tail = [line for line in text.splitlines() if line.strip()][-lines:]
-    return "\n".join("  " + line for line in tail) or "  (server.log is empty)"
-
-
 def _logged_port(data_dir: Path) -> int | None:
     try:
         text = (data_dir / LOG_FILE).read_text(encoding="utf-8", errors="replace")
@@ -305,7 +190,7 @@ def _logged_port(data_dir: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _server_env(data_dir: Path, creds: dict[str, Any]) -> dict[str, str]:
+def _server_env(data_dir: Path, creds: dict[str, Any], db: Database) -> dict[str, str]:
     env = {k: os.environ[k] for k in _PASSTHROUGH_ENV if os.environ.get(k)}
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", os.defpath)
@@ -315,7 +200,7 @@ def _server_env(data_dir: Path, creds: dict[str, Any]) -> dict[str, str]:
         {
             "PYTHONUNBUFFERED": "1",  # the port line must reach server.log at once
             "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
-            "DJANGO_DB": "sqlite",
+            **db.server_env(),
             "LATEST_VERSION_CHECK": "false",
             "COLLECT_ANALYTICS": "false",
             "SENTRY_DSN": "",
@@ -375,24 +260,25 @@ def server_status(data_dir: Path | str | None = None) -> StudioInfo | None:
             f"A Label Studio process (pid {pid}) runs for {path} but {CONNECTION_FILE} is missing; "
             "stop it with `toolkit studio down`."
         ) from None
+    db = database.load(path) or Database(SQLITE)
     if not data.get("url") or not data.get("port"):
-        return StudioInfo(
-            url="(starting)",
-            username=data["username"],
-            password=data["password"],
-            api_key=data["api_key"],
-            port=0,
-            pid=pid,
-            data_dir=path,
-            healthy=False,
-        )
-    return _info_from(path, data, pid, is_healthy(data["url"]))
+        starting = {**data, "url": "(starting)", "port": 0}
+        return _info_from(path, starting, pid, False, db)
+    return _info_from(path, data, pid, is_healthy(data["url"]), db)
 
 
 def start_server(
-    data_dir: Path | str | None = None, port: int | None = None, timeout: float = 180
+    data_dir: Path | str | None = None,
+    port: int | None = None,
+    timeout: float = 180,
+    db: str | None = None,
+    db_url: str | None = None,
 ) -> StudioInfo:
     """Start a local Label Studio on 127.0.0.1 and wait until it is healthy.
+
+    ``db`` (``"sqlite"`` or ``"postgresql"``: a private PostgreSQL cluster) or ``db_url`` (an
+    existing PostgreSQL server) choose the database on the first start of ``data_dir``; later
+    starts reuse it (see :mod:`toolkit.labelstudio.database`).
 
     ``port=None`` reuses the previous port if it is free, else picks a free one; a busy
     requested port is an error (Label Studio itself would silently move to the next one).
@@ -408,6 +294,8 @@ def start_server(
     deadline = time.monotonic() + timeout
     with _locked(path, timeout):
         running = server_status(path)
+        creds = credentials(path)  # before the first start saves its database choice
+        dbase = database.configure(path, db, db_url, started=creds.get("url") is not None)
         if running is not None:
             if port is not None and running.port not in (0, port):
                 raise LabelStudioError(
@@ -422,11 +310,14 @@ def start_server(
             if not running.healthy:  # another process is starting it, or it is busy
                 _wait_healthy(path, running.pid or 0, running.url, deadline, stops=False)
                 running = replace(running, healthy=True)
+            database.start(path, dbase, deadline)  # its private cluster, if it was stopped
             return replace(running, already_running=True)
-        return _launch(path, port, deadline)
+        return _launch(path, port, deadline, creds, dbase)
 
 
-def _launch(data_dir: Path, port: int | None, deadline: float) -> StudioInfo:
+def _launch(
+    data_dir: Path, port: int | None, deadline: float, creds: dict[str, Any], db: Database
+) -> StudioInfo:
     exe = label_studio_executable()
     if exe is None:
         raise LabelStudioError(
@@ -434,15 +325,16 @@ def _launch(data_dir: Path, port: int | None, deadline: float) -> StudioInfo:
             "`pip install 'toolkit[studio]'` (or `pip install label-studio`), or point the toolkit "
             "at another server with LABEL_STUDIO_URL and LABEL_STUDIO_API_KEY."
         )
-    creds = _credentials(data_dir)
     if port is None:  # the previous port if it is still free (stable URL), else a free one
         previous = creds.get("port")
-        port = previous if isinstance(previous, int) and _port_is_free(previous) else free_port()
-    elif not _port_is_free(port):
+        port = previous if isinstance(previous, int) and port_is_free(previous) else free_port()
+    elif not port_is_free(port):
         raise LabelStudioError(
             f"Port {port} on {HOST} is already in use; choose another with --port "
             "(or leave it out to pick a free one)."
         )
+    db_was_up = database.running_port(db) is not None
+    db = database.start(data_dir, db, deadline)
     (data_dir / PID_FILE).unlink(missing_ok=True)
     log = data_dir / LOG_FILE
     if log.exists():
@@ -452,7 +344,7 @@ def _launch(data_dir: Path, port: int | None, deadline: float) -> StudioInfo:
         proc = subprocess.Popen(
             cmd,
             cwd=data_dir,
-            env=_server_env(data_dir, creds),
+            env=_server_env(data_dir, creds, db),
             stdin=subprocess.DEVNULL,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -468,10 +360,12 @@ def _launch(data_dir: Path, port: int | None, deadline: float) -> StudioInfo:
     except BaseException:
         _terminate(proc.pid)
         (data_dir / PID_FILE).unlink(missing_ok=True)
+        if not db_was_up:
+            database.stop(db)
         raise
     creds.update({"url": url, "port": port, "pid": proc.pid})
-    _write_private_json(data_dir / CONNECTION_FILE, creds)
-    info = _info_from(data_dir, creds, proc.pid, True)
+    write_private_json(data_dir / CONNECTION_FILE, creds)
+    info = _info_from(data_dir, creds, proc.pid, True, db)
     _check_api_key(info)
     return info
 
@@ -482,7 +376,7 @@ def _died(data_dir: Path, pid: int) -> LabelStudioError:
     how = f"exited with code {code}" if code is not None else "exited"
     return LabelStudioError(
         f"Label Studio {how} while starting. Last lines of {data_dir / LOG_FILE}:\n"
-        + _log_tail(data_dir)
+        + log_tail(data_dir / LOG_FILE)
     )
 
 
@@ -490,7 +384,7 @@ def _timed_out(data_dir: Path, what: str, stops: bool = True) -> LabelStudioErro
     done = "; stopped it" if stops else " (still running: `toolkit studio down` stops it)"
     return LabelStudioError(
         f"Label Studio did not {what} in time{done}. Last lines of {data_dir / LOG_FILE}:\n"
-        + _log_tail(data_dir)
+        + log_tail(data_dir / LOG_FILE)
     )
 
 
@@ -522,9 +416,10 @@ def _wait_healthy(data_dir: Path, pid: int, url: str, deadline: float, stops: bo
 
 
 def stop_server(data_dir: Path | str | None = None, timeout: float = 20) -> int | None:
-    """Stop the local studio: SIGTERM to its process group, SIGKILL after ``timeout`` seconds.
-    Returns the pid that was stopped, or None if it was not running. Keeps connection.json (the
-    credentials are needed for the next start)."""
+    """Stop the local studio: SIGTERM to its process group, SIGKILL after ``timeout`` seconds,
+    then its private PostgreSQL cluster if it has one. Returns the pid that was stopped, or None
+    if it was not running. Keeps connection.json (the credentials are needed for the next
+    start)."""
     path = Path(data_dir).expanduser().absolute() if data_dir is not None else default_data_dir()
     if not path.is_dir():
         return None
@@ -535,9 +430,10 @@ def stop_server(data_dir: Path | str | None = None, timeout: float = 20) -> int 
             if _alive(pid):
                 raise LabelStudioError(f"Could not stop Label Studio (pid {pid}).")
         (path / PID_FILE).unlink(missing_ok=True)
+        database.stop(database.load(path), timeout)
         with contextlib.suppress(FileNotFoundError, LabelStudioError):
             data = read_connection_file(path / CONNECTION_FILE)
             if data.get("pid") is not None:
                 data["pid"] = None
-                _write_private_json(path / CONNECTION_FILE, data)
+                write_private_json(path / CONNECTION_FILE, data)
         return pid
