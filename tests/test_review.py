@@ -220,8 +220,11 @@ def decided(flow):
             for item in result:
                 if item["from_name"] == "stance":
                     item["value"]["choices"] = ["NONE"]
+        # T names the prediction it started from; S accepts a's version unchanged without
+        # naming it (as the export showed for accepted predictions): found by its result
+        parent = {"parent_prediction": prediction["id"]} if key == "T" else {}
         made[key] = reviewer.annotations.create(
-            id=task["id"], result=result, lead_time=9.0, parent_prediction=prediction["id"]
+            id=task["id"], result=result, lead_time=9.0, **parent
         ).id
     reviewer.annotations.create(id=tasks["K"]["id"], result=[], was_cancelled=True)
     output = run(flow["runner"], flow["pull"], flow["env"])
@@ -260,10 +263,8 @@ def test_the_decision_is_an_annotation_row_of_its_own(flow, decided):
     assert sorted(a["annotation_id"] for a in mine) == sorted(decided["made"].values())
     by_article = {a["article_id"]: a for a in mine}
     assert by_article["T"]["task_id"] == flow["task"]["T"]  # the source task, not the review's
-    assert by_article["T"]["prediction_model_version"] == decided["who"]["b"], (
-        decided["who"],
-        by_article["T"],
-    )
+    assert by_article["T"]["prediction_model_version"] == decided["who"]["b"]
+    assert by_article["S"]["prediction_model_version"] == decided["who"]["a"]
     assert by_article["T"]["stance"] == [{"target": "Trump", "label": "NONE"}]
     before = rows_of(flow["exports"] / "rev" / "0.1.0", "annotations")
     assert len(annotations) == len(before) + 2

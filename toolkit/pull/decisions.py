@@ -18,6 +18,7 @@ card lists the items a review decided (:meth:`Decisions.card_sections`).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,7 +29,6 @@ from toolkit.labelstudio.retry import NO_RETRY, RetryPolicy, with_retries
 from toolkit.pseudonyms import Pseudonymizer
 from toolkit.pull.resolve import Resolved
 from toolkit.pull.rows import TaskRows, annotation_row, resolved_row
-from toolkit.pull.shapes import prediction_version
 from toolkit.pull.stats import BuildStats
 from toolkit.pull.validate import annotation_problem, parse_annotation
 from toolkit.records import Annotation, Problem
@@ -202,18 +202,63 @@ def load_decisions(
         return None
     decisions = Decisions(schema, {}, sorted(p.id for p in reviews))
     for review in reviews:
+        shown = predictions_of(client, review.id)
         path = temp_export_path()
         try:
             download_export(client, review.id, path)
             for task in iter_export(path):
-                _take(decisions, task, project.id, review.id, pseudonymize)
+                _take(decisions, task, project.id, review.id, pseudonymize, shown)
         finally:
             path.unlink(missing_ok=True)
     return decisions
 
 
+def predictions_of(client: Any, project_id: int) -> dict[int, tuple[str, list]]:
+    """Every prediction of a review project: id → (model version, result).
+
+    Read from the API because the JSON export lists a task's predictions as bare ids, and the
+    ``prediction`` it embeds in an annotation is the one of the *project's* model version
+    (whichever annotator's version was imported last), not the one the reviewer started from."""
+
+    def listed() -> dict[int, tuple[str, list]]:
+        return {
+            p.id: (str(p.model_version or ""), list(p.result or []))
+            for p in client.predictions.list(project=project_id, request_options=NO_RETRY)
+        }
+
+    return with_retries("listing the review predictions", listed, RetryPolicy.from_env())
+
+
+def started_from(raw: dict, shown: dict[int, tuple[str, list]]) -> str | None:
+    """The annotator whose version (a prediction of the review task) the reviewer started
+    from: ``parent_prediction`` when the export has it, else the one prediction whose result
+    the decision repeats unchanged (an accepted version), else None."""
+    parent = raw.get("parent_prediction")
+    if parent in shown:
+        return shown[parent][0]
+    result = _comparable(raw.get("result"))
+    same = {version for version, predicted in shown.values() if _comparable(predicted) == result}
+    return same.pop() if len(same) == 1 else None
+
+
+def _comparable(result: Any) -> list:
+    """Result items without the keys an accepted prediction may change (ids, origin)."""
+    items = result if isinstance(result, list) else []
+    keep = ("from_name", "to_name", "type", "value")
+    return sorted(
+        json.dumps({k: item.get(k) for k in keep}, sort_keys=True, default=str)
+        for item in items
+        if isinstance(item, dict)
+    )
+
+
 def _take(
-    decisions: Decisions, task: dict, project_id: int, review_id: int, pseudonymize: Pseudonymizer
+    decisions: Decisions,
+    task: dict,
+    project_id: int,
+    review_id: int,
+    pseudonymize: Pseudonymizer,
+    shown: dict[int, tuple[str, list]],
 ) -> None:
     data = task.get("data") or {}
     source = data.get(REVIEW_OF_TASK)
@@ -233,10 +278,8 @@ def _take(
     ann = parse_annotation(
         decisions.schema, task, raw, pseudonymize(raw.get("completed_by")), problems
     )
-    found = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
-    found += [a["prediction"] for a in answers if isinstance(a.get("prediction"), dict)]
-    versions = {p.get("id"): str(p.get("model_version") or "") for p in found}
-    ann.prediction_model_version = prediction_version(raw, versions)
+    ids = {p.get("id") if isinstance(p, dict) else p for p in task.get("predictions") or []}
+    ann.prediction_model_version = started_from(raw, {i: shown[i] for i in ids if i in shown})
     decision = Decision(ann, data, task.get("id"), review_id, problems)
     have = decisions.by_task.get(source)
     if have is None or decision.recency > have.recency:
