@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> None:
         alone = trafilatura.extract(html, url=row.get("url"), include_comments=False) or ""
         scores["trafilatura"].append(prf(alone, gold))
         for mode in ("precision", "recall"):
-            text = trafilatura.extract(html, url=row.get("url"), **{f"favor_{mode}": True})
+            text = trafilatura.extract(
+                html, url=row.get("url"), include_comments=False, **{f"favor_{mode}": True}
+            )
             scores[f"trafilatura favor_{mode}"].append(prf(text or "", gold))
         article = clean_html(html, url=row.get("url"))
         scores["toolkit"].append(prf(article.text if article else "", gold))
