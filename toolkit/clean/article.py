@@ -16,6 +16,7 @@ from typing import Any
 
 from toolkit.clean.dates import parse_iso_or_text
 from toolkit.clean.dedup import article_id
+from toolkit.clean.htmlbody import choose as choose_html_body
 from toolkit.clean.metadata import (
     HtmlPage,
     LanguageDetector,
@@ -124,6 +125,10 @@ def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
         repeated=ctx.repeated.get(site_key(doc, profile, host, lines), frozenset()),
         zone=zone,
     )
+    if page is not None and doc.text is None:  # HTML: trafilatura's text when cleaning cut too much
+        seg.kept, fallback = choose_html_body(seg.kept, lines)
+        if fallback:
+            seg.flags.append("html_fallback")
     text = "\n\n".join(seg.kept)
     published = _published(doc, page, seg.date.iso if seg.date else None, vocab.timezones, zone)
     source = source_name(
