@@ -105,8 +105,11 @@ def export_page(
                 id=project_id,
                 export_type="JSON",
                 download_all_tasks=False,
-                ids=[str(i) for i in ids],
-                request_options=NO_RETRY,
+                # the server reads ``ids[]`` (the SDK's ``ids`` sends ``ids``, and is ignored)
+                request_options={
+                    **NO_RETRY,
+                    "additional_query_parameters": {"ids[]": [str(i) for i in ids]},
+                },
             )
         )
         try:
