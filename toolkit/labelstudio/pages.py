@@ -17,7 +17,7 @@ the destination file as soon as it arrives (one page in memory, never the export
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,7 +30,7 @@ EXPORT_PAGE = 250
 """Task ids per export request (``ids[]=..`` in the URL: 250 ids stay under 4 kB, below the
 8 kB header buffers of nginx's defaults)."""
 
-INCLUDE = "id,total_annotations,cancelled_annotations"
+INCLUDE = "id,total_annotations,cancelled_annotations,updated_at"
 
 
 def _after(last_id: int) -> str:
@@ -41,16 +41,17 @@ def _after(last_id: int) -> str:
     )
 
 
-def iter_annotated_ids(
+def iter_annotated_tasks(
     client: Any,
     project_id: int,
     policy: RetryPolicy | None = None,
     *,
     page_size: int | None = None,
     on_retry: Callable[[int, BaseException], None] | None = None,
-) -> Iterator[list[int]]:
-    """The ids of the project's tasks with at least one annotation (cancelled ones count, as
-    in the export), one list per page, ascending."""
+) -> Iterator[tuple[int, str]]:
+    """(id, updated_at) of the project's tasks with at least one annotation (cancelled ones
+    count, as in the export), ascending by id. A task's ``updated_at`` moves when its data or
+    any of its annotations is saved or deleted."""
 
     page_size = page_size or LIST_PAGE
     last = 0
@@ -77,14 +78,11 @@ def iter_annotated_ids(
         )
         if not items:
             return
-        ids = [
-            t.id
-            for t in items
-            if (t.total_annotations or 0) + (t.cancelled_annotations or 0) > 0 and t.id > last
-        ]
-        last = max(t.id for t in items)
-        if ids:
-            yield ids
+        for t in sorted(items, key=lambda t: t.id):
+            if t.id > last and (t.total_annotations or 0) + (t.cancelled_annotations or 0) > 0:
+                stamp = t.updated_at
+                yield t.id, stamp.isoformat() if hasattr(stamp, "isoformat") else str(stamp)
+        last = max(last, max(t.id for t in items))
         if len(items) < page_size:
             return
 
@@ -133,19 +131,20 @@ def export_page(
 def iter_export_pages(
     client: Any,
     project_id: int,
+    ids: Iterable[int],
     policy: RetryPolicy | None = None,
     *,
     page_size: int | None = None,
     on_retry: Callable[[int, BaseException], None] | None = None,
 ) -> Iterator[list[dict]]:
-    """The project's annotated tasks as the JSON export gives them, one page at a time."""
+    """The export of the tasks ``ids`` (ascending), one page of tasks at a time, by id."""
     page_size = page_size or EXPORT_PAGE
     pending: list[int] = []
-    for ids in iter_annotated_ids(client, project_id, policy, on_retry=on_retry):
-        pending += ids
-        while len(pending) >= page_size:
-            batch, pending = pending[:page_size], pending[page_size:]
-            yield _by_id(export_page(client, project_id, batch, policy, on_retry=on_retry))
+    for task_id in ids:
+        pending.append(task_id)
+        if len(pending) == page_size:
+            yield _by_id(export_page(client, project_id, pending, policy, on_retry=on_retry))
+            pending = []
     if pending:
         yield _by_id(export_page(client, project_id, pending, policy, on_retry=on_retry))
 
@@ -162,15 +161,21 @@ def download_paged_export(
     *,
     on_retry: Callable[[int, BaseException], None] | None = None,
 ) -> int:
-    """Write the project's JSON export to ``dest`` (a JSON array, as the one-request export),
-    page by page. Returns the number of tasks written."""
+    """Write the project's JSON export to ``dest`` (a JSON array, as the one-request export,
+    one task per line), page by page. Returns the number of tasks written."""
+    ids = (i for i, _ in iter_annotated_tasks(client, project_id, policy, on_retry=on_retry))
+    pages = iter_export_pages(client, project_id, ids, policy, on_retry=on_retry)
+    return write_export(dest, (task for page in pages for task in page))
+
+
+def write_export(dest: Path, tasks: Iterable[dict]) -> int:
+    """Write ``tasks`` as a JSON export array, one task per line; returns how many."""
     count = 0
     with dest.open("w", encoding="utf-8") as handle:
         handle.write("[")
-        for tasks in iter_export_pages(client, project_id, policy, on_retry=on_retry):
-            for task in tasks:
-                _write_item(handle, task, first=count == 0)
-                count += 1
+        for task in tasks:
+            _write_item(handle, task, first=count == 0)
+            count += 1
         handle.write("]\n")
     return count
 
