@@ -18,6 +18,7 @@ from toolkit.dataset.version import parse_version, validate_name
 from toolkit.progress import progress_for
 from toolkit.pull import PullOptions, pull_from_file, pull_from_project
 from toolkit.pull.accounting import MAX_REJECTED
+from toolkit.pull.incremental import NothingChanged
 from toolkit.pull.resolve import MATCHES, POLICIES
 from toolkit.schema import load_schema
 
@@ -103,6 +104,12 @@ def _no_force(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     is_eager=True,
     callback=_no_force,
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="With --project: download every task and rebuild (default: only the tasks changed "
+    "since the latest version; the content is the same either way).",
+)
 @exports_dir_option
 @schema_option
 @quiet_option
@@ -120,6 +127,7 @@ def pull(
     include_drafts: bool,
     max_rejected: float,
     source_name: str | None,
+    full: bool,
     exports_dir: Path,
     schema_path: Path,
     quiet: bool,
@@ -130,6 +138,7 @@ def pull(
     \b
     Example:
       toolkit pull --project "News demo" --dataset news-demo
+      toolkit pull --project "News demo" --dataset news-demo --full
       toolkit pull --from-file export.json --dataset news-demo --exports-dir exports
       toolkit pull --from-file big-export.json --dataset news --workers 4
       toolkit pull --from-file their-export.json --dataset ner --schema schemas/ner.yaml \\
@@ -141,6 +150,8 @@ def pull(
         raise click.UsageError(
             "--source names the server of an export file: use it with --from-file"
         )
+    if full and export_file:
+        raise click.UsageError("--full is for --project (a file is always read whole)")
     validate_name(dataset)  # before any download: names become paths
     if version is not None:
         parse_version(version)
@@ -156,6 +167,7 @@ def pull(
         include_drafts=include_drafts,
         max_rejected=max_rejected,
         source_name=source_name,
+        full=full,
         progress=progress_for("pull", "tasks", quiet=quiet),
     )
     loaded = load_schema(schema_path)
@@ -163,9 +175,15 @@ def pull(
         if export_file:
             result, pulled = pull_from_file(loaded, export_file, options)
         else:
-            result, pulled = pull_from_project(
-                loaded, server.client(), server.connection, project_ref, options
-            )
+            try:
+                result, pulled = pull_from_project(
+                    loaded, server.client(), server.connection, project_ref, options
+                )
+            except NothingChanged as exc:
+                click.echo(
+                    f"Nothing changed since {exc.dataset} {exc.version}: no version written."
+                )
+                return
     stats = pulled.stats
     drafts = f", {stats.drafts} drafts ({stats.drafts_used} used)" if stats.drafts else ""
     click.echo(

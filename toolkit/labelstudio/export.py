@@ -104,12 +104,15 @@ def iter_export(path: str | Path) -> Iterator[dict]:
 
 
 def download_export(client: Any, project_id: int, dest: Path) -> Path:
-    """Download the project's annotated tasks as Label Studio JSON into ``dest`` (streamed).
+    """Download the project's annotated tasks as Label Studio JSON into ``dest``, in pages
+    (:mod:`toolkit.labelstudio.pages`: no request lasts longer than one page).
 
-    Retried with backoff on transient failures (it is idempotent); a body cut short is a
-    failure, never a smaller dataset (see :func:`download_project_export`).
+    Each page is retried with backoff on transient failures (it is idempotent); a page cut
+    short is a failure, never a smaller dataset.
     """
-    download_project_export(client, project_id, dest, RetryPolicy.from_env())
+    from toolkit.labelstudio.pages import download_paged_export
+
+    download_paged_export(client, project_id, dest, RetryPolicy.from_env())
     crashpoint("pull.downloaded")
     return dest
 

@@ -59,6 +59,7 @@ class PullOptions:
     source_name: str | None = None  # a file's server, for the pseudonyms (pull --source)
     progress: Progress = field(default=SILENT, compare=False)  # hears of every task done
     review: Any = field(default=None, compare=False)  # toolkit.pull.decisions.Decisions
+    full: bool = False  # a project pull downloads every task (else only what changed)
 
 
 @dataclass(slots=True)
