@@ -133,6 +133,25 @@ def latest_version(exports_dir: str | Path, name: str) -> str | None:
     return versions[-1] if versions else None
 
 
+def check_new_version(exports_dir: str | Path, name: str, version: str) -> Path:
+    """The folder of ``version``, refused when it exists or is not newer than the latest
+    (versions are immutable): checked before a pull downloads anything, and when writing."""
+    target = Path(exports_dir) / name / version
+    if target.exists():
+        raise DatasetError(
+            f"{target}: version {version} already exists and versions are "
+            "immutable; omit --version to write the next one"
+            + ("" if (target / MANIFEST).is_file() else " (it is incomplete: remove it)")
+        )
+    latest = latest_version(exports_dir, name)
+    if latest is not None and parse_version(version) <= parse_version(latest):
+        raise DatasetError(
+            f"{target}: version {version} is not newer than the latest "
+            f"({latest}); pick a higher version or omit it"
+        )
+    return target
+
+
 def bump_version(version: str | None, bump: str = "minor") -> str:
     """The version after ``version`` (``None`` → ``0.1.0``); bump is major, minor or patch."""
     if version is None:

@@ -57,6 +57,7 @@ from toolkit.dataset.version import (
     SHARD,
     SPLITS,
     bump_version,
+    check_new_version,
     config_dir,
     features_sha256,
     file_sha256,
@@ -317,11 +318,8 @@ class VersionWriter:
         folder, name = self._folder, self.name
         clean_stale(folder, keep=self._stage)
         latest = latest_version(self._root, name)
-        if version is not None and (folder / version).exists():
-            raise DatasetError(
-                f"{folder / version}: version {version} already exists and versions are "
-                "immutable; omit --version to write the next one"
-            )
+        if version is not None:
+            check_new_version(self._root, name, version)
         if skip_if_unchanged and latest is not None and has_content(folder / latest, content):
             previous = read_manifest(folder / latest)
             return WriteResult(
@@ -378,18 +376,7 @@ class VersionWriter:
     def _target(self, latest: str | None, version: str | None, bump: str) -> tuple[str, Path]:
         """The new version's number and directory, refused when it exists or is not newer."""
         target_version = version or bump_version(latest, bump)
-        target = self._folder / target_version
-        if target.exists():
-            raise DatasetError(
-                f"{target}: version {target_version} already exists and versions are "
-                "immutable; write a new version instead"
-                + ("" if (target / MANIFEST).is_file() else " (it is incomplete: remove it)")
-            )
-        if latest is not None and parse_version(target_version) <= parse_version(latest):
-            raise DatasetError(
-                f"{target}: version {target_version} is not newer than the latest "
-                f"({latest}); pick a higher version or omit it"
-            )
+        target = check_new_version(self._root, self.name, target_version)
         return target_version, target
 
     def _write_rest(

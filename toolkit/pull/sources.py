@@ -9,7 +9,7 @@ from typing import Any
 
 from toolkit.crashpoints import crashpoint
 from toolkit.dataset.storage import scratch_file
-from toolkit.dataset.version import file_sha256
+from toolkit.dataset.version import check_new_version, file_sha256
 from toolkit.errors import InputError
 from toolkit.labelstudio.client import server_identity
 from toolkit.labelstudio.connection import safe_url
@@ -43,6 +43,8 @@ def pull_from_project(
     file first, only the tasks changed since the latest version downloaded (unless
     ``options.full``; :mod:`toolkit.pull.incremental`). Raises
     :class:`~toolkit.pull.incremental.NothingChanged` when nothing did."""
+    if options.version is not None:  # before the listing and the download
+        check_new_version(options.exports_dir, options.dataset, options.version)
     project = get_project(client, project_ref)
     scope = server_identity(client) or server_scope(connection.url)
     pseudonymize = Pseudonymizer(load_key(), scope)
