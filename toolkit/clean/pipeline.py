@@ -41,7 +41,7 @@ from toolkit.clean.article import (
     process,
     site_key,
 )
-from toolkit.clean.dedup import Deduper, signature
+from toolkit.clean.dedup import Deduper, Verdict, signature
 from toolkit.clean.encoding import check_encoding
 from toolkit.clean.metadata import LanguageDetector, host_of
 from toolkit.clean.normalize import split_lines
@@ -230,8 +230,7 @@ def _first_pass(
 
     def keep(blob: bytes) -> None:
         if spool is not None:
-            spool.write(_LENGTH.pack(len(blob)))
-            spool.write(blob)
+            _write_blob(spool, blob)
 
     if not lazy:
         profiles = load_profiles(options.profile_dirs)
@@ -240,7 +239,7 @@ def _first_pass(
                 if (k := prepare(item, profiles)) is not None:
                     seen.add_keys(*k)
             if spool is not None:
-                keep(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+                _write_chunk(spool, chunk)
         return seen.table()
     with _pool(options, {}) as pool:
         for blob, keys in ordered_results(pool, _prepare_chunk, _chunks(items), options.workers):
@@ -248,6 +247,15 @@ def _first_pass(
             for k in keys:
                 seen.add_keys(*k)
     return seen.table()
+
+
+def _write_blob(fh: BinaryIO, blob: bytes) -> None:
+    fh.write(_LENGTH.pack(len(blob)))
+    fh.write(blob)
+
+
+def _write_chunk(fh: BinaryIO, items: list[Any]) -> None:
+    _write_blob(fh, pickle.dumps(items, pickle.HIGHEST_PROTOCOL))
 
 
 def _replay(path: Path) -> Iterator[bytes]:
@@ -316,10 +324,21 @@ def clean_files(
             items = chain.from_iterable(read_file(f, encoding=options.encoding) for f in files)
             dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
             signed = _clean_signed(items, options, repeated, sign=True, chunks=chunks)
-            with closing(signed):  # closed at once on an error: the pool stops
-                for result, values in signed:
-                    sink.put(_mark_duplicate(result, dedup, options, stats, values))
-                    progress.advance()
+            cleaned = Path(tmpdir) / "cleaned.spool"
+            with closing(signed), cleaned.open("wb") as fh:  # closed at once on an error
+                for chunk in chunked(signed, 256):
+                    for result, values in chunk:
+                        if isinstance(result, CleanArticle):
+                            dedup.add(result.id, result.text, values)
+                    _write_chunk(fh, [result for result, _values in chunk])
+                    progress.advance(len(chunk))
+            node = 0  # groups are known now: the second pass sets them and writes
+            for blob in _replay(cleaned):
+                for result in pickle.loads(blob):
+                    if isinstance(result, CleanArticle):
+                        result = apply_verdict(result, dedup.verdict(node), options, stats)
+                        node += 1
+                    sink.put(result)
             ok = True
         finally:
             sink.close(ok)
@@ -330,17 +349,11 @@ def clean_files(
     return stats
 
 
-def _mark_duplicate(
-    result: CleanArticle | Reject,
-    dedup: Deduper,
-    options: CleanOptions,
-    stats: CleanStats,
-    values: Any = None,
+def apply_verdict(
+    result: CleanArticle, verdict: Verdict, options: CleanOptions, stats: CleanStats
 ) -> CleanArticle | Reject:
-    """Set the duplicate group; with ``drop``, a later member becomes a ``duplicate`` reject."""
-    if isinstance(result, Reject):
-        return result
-    verdict = dedup.check(result.id, result.text, values)
+    """Set the duplicate group (counted in ``stats``); with ``drop``, a member other than the
+    representative becomes a ``duplicate`` reject."""
     result.dup_group, result.duplicate_of = verdict.group, verdict.duplicate_of
     if not verdict.kind:
         return result
