@@ -27,7 +27,7 @@ import struct
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from itertools import chain
@@ -278,6 +278,9 @@ def _spool_stdin(files: list[InputFile], stdin: BinaryIO | None, tmpdir: str) ->
     return out
 
 
+ENGINES = ("local", "ray")
+
+
 def clean_files(
     inputs: Iterable[str | Path],
     output: str | Path,
@@ -287,17 +290,22 @@ def clean_files(
     options: CleanOptions | None = None,
     stdin: BinaryIO | None = None,
     progress: Progress = SILENT,
+    engine: str = "local",
 ) -> CleanStats:
     """Clean every record of ``inputs`` into ``output`` (.parquet or .jsonl).
 
     Rejected records go to ``rejects`` (default: ``<output>.rejects.jsonl`` next to the output,
     created only when something is rejected); the report (counts, reasons, flagged articles)
     to ``report`` when given. Raises :class:`ToolkitError` when it cannot run at all.
-    ``progress`` hears of every input record done (:mod:`toolkit.progress`).
+    ``progress`` hears of every input record done (:mod:`toolkit.progress`). ``engine``:
+    ``local`` (this process, ``options.workers`` processes) or ``ray`` (Ray Data, see
+    :mod:`toolkit.clean.engine_ray`; the same output).
     """
     options = options or CleanOptions()
     if options.dedup not in ("mark", "drop"):
         raise ToolkitError(f"unknown dedup mode {options.dedup!r}; use mark or drop")
+    if engine not in ENGINES:
+        raise ToolkitError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
     output_format(output)
     files, skipped = expand_inputs(inputs)
     reject_path = Path(rejects) if rejects else Path(output).with_suffix(".rejects.jsonl")
@@ -305,6 +313,10 @@ def clean_files(
     files = [f for f in files if f.kind == "stdin" or f.path.resolve() not in ours]
     if not files:
         raise InputError("no inputs: no .txt .html .jsonl .json .csv .parquet files found")
+    if engine == "ray":
+        from toolkit.clean import engine_ray
+
+        engine_ray.require()  # before anything is written: Ray installed?
     stats = CleanStats(files=len(files), files_skipped=skipped, output=str(output))
     with tempfile.TemporaryDirectory(prefix="toolkit-clean-") as tmpdir:
         files = _spool_stdin(files, stdin, tmpdir)
@@ -314,31 +326,10 @@ def clean_files(
         sink = _Sink(stats, output, reject_path, eager_rejects=rejects is not None)
         ok = False
         try:
-            repeated: dict[str, frozenset[str]] = {}
-            chunks = None
-            if options.repeated_min_docs > 0:  # the pages, read and normalised once
-                spool = Path(tmpdir) / "pages.spool"
-                with spool.open("wb") as fh:
-                    repeated = _first_pass(files, options, fh)
-                chunks = _replay(spool)
-            items = chain.from_iterable(read_file(f, encoding=options.encoding) for f in files)
-            dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
-            signed = _clean_signed(items, options, repeated, sign=True, chunks=chunks)
-            cleaned = Path(tmpdir) / "cleaned.spool"
-            with closing(signed), cleaned.open("wb") as fh:  # closed at once on an error
-                for chunk in chunked(signed, 256):
-                    for result, values in chunk:
-                        if isinstance(result, CleanArticle):
-                            dedup.add(result.id, result.text, values)
-                    _write_chunk(fh, [result for result, _values in chunk])
-                    progress.advance(len(chunk))
-            node = 0  # groups are known now: the second pass sets them and writes
-            for blob in _replay(cleaned):
-                for result in pickle.loads(blob):
-                    if isinstance(result, CleanArticle):
-                        result = apply_verdict(result, dedup.verdict(node), options, stats)
-                        node += 1
-                    sink.put(result)
+            if engine == "ray":
+                engine_ray.clean_on_ray(files, options, sink.put, stats, progress, output)
+            else:
+                _clean_local(files, options, sink.put, stats, progress, Path(tmpdir))
             ok = True
         finally:
             sink.close(ok)
@@ -347,6 +338,44 @@ def clean_files(
     if report:
         write_json(report, stats.to_report(options))
     return stats
+
+
+def _clean_local(
+    files: list[InputFile],
+    options: CleanOptions,
+    put: Callable[[CleanArticle | Reject], None],
+    stats: CleanStats,
+    progress: Progress,
+    tmpdir: Path,
+) -> None:
+    """The local engine: the first pass (spooled), the cleaning pass, which adds every kept
+    article to the duplicate index and spools the results, then the results with their
+    groups, in input order, to ``put``."""
+    repeated: dict[str, frozenset[str]] = {}
+    chunks = None
+    if options.repeated_min_docs > 0:  # the pages, read and normalised once
+        spool = tmpdir / "pages.spool"
+        with spool.open("wb") as fh:
+            repeated = _first_pass(files, options, fh)
+        chunks = _replay(spool)
+    items = chain.from_iterable(read_file(f, encoding=options.encoding) for f in files)
+    dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
+    signed = _clean_signed(items, options, repeated, sign=True, chunks=chunks)
+    cleaned = tmpdir / "cleaned.spool"
+    with closing(signed), cleaned.open("wb") as fh:  # closed at once on an error: pool stops
+        for chunk in chunked(signed, 256):
+            for result, values in chunk:
+                if isinstance(result, CleanArticle):
+                    dedup.add(result.id, result.text, values)
+            _write_chunk(fh, [result for result, _values in chunk])
+            progress.advance(len(chunk))
+    node = 0  # the groups are known now: the second pass sets them
+    for blob in _replay(cleaned):
+        for result in pickle.loads(blob):
+            if isinstance(result, CleanArticle):
+                result = apply_verdict(result, dedup.verdict(node), options, stats)
+                node += 1
+            put(result)
 
 
 def apply_verdict(
