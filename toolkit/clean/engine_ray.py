@@ -6,13 +6,14 @@ index split by LSH band instead of held in one process:
 1. **read** (``flat_map``, a task per input file): :func:`toolkit.clean.readers.read_file`;
    every record gets its input position ``pos`` (file index << 40 | record index), the order
    of the local engine.
-2. **repeated lines** (``map_batches`` on actors: :func:`toolkit.clean.pipeline.prepare` per
+2. **repeated lines** (``map_batches``: :func:`toolkit.clean.pipeline.prepare` per
    page), then the reduce (:class:`toolkit.clean.repeated.RepeatedLines`) here, in input
    order: its Misra-Gries summary depends on the order, and gives the local engine's table.
    Small (at most 2,000 keys per source).
-3. **clean** (``map_batches`` on actors: :func:`toolkit.clean.article.process` and
-   :func:`toolkit.clean.dedup.signature`), written to a scratch Parquet directory: the
-   pickled result (article or reject) and, for an article, its id and MinHash values.
+3. **clean** (``map_batches``; a context per worker process):
+   :func:`toolkit.clean.article.process` and :func:`toolkit.clean.dedup.signature`, written
+   to a scratch Parquet directory: the pickled result (article or reject) and, for an
+   article, its id and MinHash values.
 4. **LSH band keys** (``flat_map``): one row per article and band (the bands datasketch picks,
    :func:`toolkit.clean.dedup.lsh_bands`), with a partition number from the band key's hash.
 5. **group by partition** (``groupby("part").map_groups``, a hash shuffle): within a partition
@@ -37,6 +38,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -144,44 +146,49 @@ def _read(files: list[InputFile], encoding: str | None) -> Callable[[dict], Iter
     return read
 
 
-class _PageKeys:
-    """Step 2 on an actor: (site, line keys) of every text page."""
-
-    def __init__(self, options: CleanOptions) -> None:
-        self.profiles = Context(options, {}).profiles
-
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
-        from toolkit.clean.pipeline import prepare
-
-        out: dict[str, list] = {"site": [], "keys": []}
-        for blob in batch["item"]:
-            if (page := prepare(pickle.loads(blob), self.profiles)) is not None:
-                out["site"].append(page[0])
-                out["keys"].append(sorted(page[1]))
-        return out
+_CONTEXTS: dict[str, Context] = {}  # per worker process: the context of a run, by token
 
 
-class _Clean:
-    """Step 3 on an actor: the result of every record, and the MinHash values of articles."""
+def _context(options: CleanOptions, repeated: dict[str, frozenset[str]], token: str) -> Context:
+    """The cleaning context of this run, built once per worker process (Ray reuses them)."""
+    if token not in _CONTEXTS:
+        _CONTEXTS.clear()
+        _CONTEXTS[token] = Context(options, repeated)
+    return _CONTEXTS[token]
 
-    def __init__(self, options: CleanOptions, repeated: dict[str, frozenset[str]]) -> None:
-        self.options, self.ctx = options, Context(options, repeated)
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list]:
-        import numpy as np
+def _page_keys(batch: dict[str, Any], options: CleanOptions, token: str) -> dict[str, list]:
+    """Step 2, per batch: (site, line keys) of every text page."""
+    from toolkit.clean.pipeline import prepare
 
-        out: dict[str, list] = {"pos": [], "id": [], "minhash": [], "result": []}
-        for pos, blob in zip(batch["pos"], batch["item"], strict=True):
-            result = process(pickle.loads(blob), self.ctx)
-            values = None
-            if isinstance(result, CleanArticle):
-                values = signature(result.text, self.options.num_perm, self.options.shingle_size)
-                values = values.astype(np.uint32).tobytes()
-            out["pos"].append(int(pos))
-            out["id"].append(result.id if values is not None else None)
-            out["minhash"].append(values)
-            out["result"].append(pickle.dumps(result, 5))
-        return out
+    profiles = _context(options, {}, token).profiles
+    out: dict[str, list] = {"site": [], "keys": []}
+    for blob in batch["item"]:
+        if (page := prepare(pickle.loads(blob), profiles)) is not None:
+            out["site"].append(page[0])
+            out["keys"].append(sorted(page[1]))
+    return out
+
+
+def _clean(
+    batch: dict[str, Any], options: CleanOptions, repeated: dict[str, frozenset[str]], token: str
+) -> dict[str, list]:
+    """Step 3, per batch: the result of every record, and the MinHash values of articles."""
+    import numpy as np
+
+    ctx = _context(options, repeated, token)
+    out: dict[str, list] = {"pos": [], "id": [], "minhash": [], "result": []}
+    for pos, blob in zip(batch["pos"], batch["item"], strict=True):
+        result = process(pickle.loads(blob), ctx)
+        values = None
+        if isinstance(result, CleanArticle):
+            values = signature(result.text, options.num_perm, options.shingle_size)
+            values = values.astype(np.uint32).tobytes()
+        out["pos"].append(int(pos))
+        out["id"].append(result.id if values is not None else None)
+        out["minhash"].append(values)
+        out["result"].append(pickle.dumps(result, 5))
+    return out
 
 
 def _band_rows(bands: list[tuple[int, int]], parts: int) -> Callable[[dict], Iterator[dict]]:
@@ -240,7 +247,7 @@ def clean_on_ray(
 
     # no progress bars of Ray's (the toolkit reports progress); small blocks: flat memory
     settings = {"enable_progress_bars": False, "target_max_block_size": 8 << 20}
-    with session() as cpus, _data_context(**settings):
+    with session(), _data_context(**settings):
         import ray
 
         def records() -> Any:
@@ -249,18 +256,19 @@ def clean_on_ray(
             )
             return files_ds.flat_map(_read(files, options.encoding))
 
-        actors = {"concurrency": cpus, "batch_size": BATCH}
+        run = uuid.uuid4().hex
         repeated: dict[str, frozenset[str]] = {}
         if options.repeated_min_docs > 0:
             with _data_context(preserve_order=True, **settings):  # its reduce is in order
-                repeated = _repeated(records(), options, actors)
+                repeated = _repeated(records(), options, run + "-keys")
         with tempfile.TemporaryDirectory(
             prefix=".toolkit-ray-", dir=Path(output).resolve().parent
         ) as tmp:
             cleaned = f"{tmp}/cleaned"
-            records().map_batches(
-                _Clean, fn_constructor_kwargs={"options": options, "repeated": repeated}, **actors
-            ).write_parquet(cleaned)
+            kwargs = {"options": options, "repeated": repeated, "token": run}
+            records().map_batches(_clean, fn_kwargs=kwargs, batch_size=BATCH).write_parquet(
+                cleaned
+            )
             groups, ids, copies = _components(ray.data.read_parquet(cleaned), options)
             rows = ray.data.read_parquet(cleaned, columns=["pos", "result"]).sort("pos")
             for batch in rows.iter_batches(batch_size=256, batch_format="pyarrow"):
@@ -276,10 +284,11 @@ def clean_on_ray(
                 progress.advance(batch.num_rows)
 
 
-def _repeated(records: Any, options: CleanOptions, actors: dict) -> dict[str, frozenset[str]]:
+def _repeated(records: Any, options: CleanOptions, token: str) -> dict[str, frozenset[str]]:
     """Step 2: the repeated-line table, the reduce in input order here."""
     seen = RepeatedLines(options.repeated_min_docs, options.repeated_min_share)
-    keys = records.map_batches(_PageKeys, fn_constructor_kwargs={"options": options}, **actors)
+    kwargs = {"options": options, "token": token}
+    keys = records.map_batches(_page_keys, fn_kwargs=kwargs, batch_size=BATCH)
     for batch in keys.iter_batches(batch_size=1024, batch_format="pyarrow"):
         sites, lists = batch.column("site").to_pylist(), batch.column("keys").to_pylist()
         for site, page in zip(sites, lists, strict=True):
