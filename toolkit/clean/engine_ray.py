@@ -57,6 +57,7 @@ INSTALL = "pip install 'toolkit[ray]'"
 POSITION_BITS = 40  # records per input file < 2**40
 PART_ARTICLES = 4096  # articles per band-key partition (step 5)
 BATCH = 64  # records per map_batches call
+CONNECT_TIMEOUT = 10  # seconds per try to reach RAY_ADDRESS
 
 
 def _links_schema() -> Any:
@@ -70,6 +71,9 @@ def _links_schema() -> Any:
 
 def require() -> None:
     """Raise a :class:`ToolkitError` naming the extra to install when Ray Data is missing."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if os.environ.get("RAY_ADDRESS"):  # an unreachable cluster fails in seconds, not minutes
+        os.environ.setdefault("RAY_gcs_server_request_timeout_seconds", str(CONNECT_TIMEOUT))
     try:
         import ray  # noqa: F401
         import ray.data  # noqa: F401
@@ -77,12 +81,29 @@ def require() -> None:
         raise ToolkitError(f"--engine ray needs Ray Data ({exc}); install it: {INSTALL}") from None
 
 
+def _reachable(address: str) -> None:
+    """Fail at once (not after Ray's minutes of retries) when ``host:port`` does not answer."""
+    import socket
+
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and the like: Ray resolves them
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ToolkitError(
+            f"cannot join the Ray cluster at RAY_ADDRESS={address}: {exc.strerror or exc}. "
+            "Check the address (ray status on the head node), or unset RAY_ADDRESS to run a "
+            "local Ray"
+        ) from None
+
+
 @contextmanager
 def session() -> Iterator[int]:
     """Ray for one run: the cluster at ``RAY_ADDRESS``, else a local Ray started here and
     stopped at the end (an already initialised Ray is used as it is). Yields the CPUs."""
     require()
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     import ray
 
     started = False
@@ -90,6 +111,8 @@ def session() -> Iterator[int]:
         root = str(Path(__file__).resolve().parents[2])  # the workers import this toolkit
         address = os.environ.get("RAY_ADDRESS")
         quiet = {"logging_level": "ERROR", "log_to_driver": False}
+        if address:
+            _reachable(address)
         try:
             if address:
                 package = str(Path(__file__).resolve().parents[1])
