@@ -289,11 +289,9 @@ def clean_on_ray(
         ) as tmp:
             cleaned = f"{tmp}/cleaned"
             kwargs = {"options": options, "repeated": repeated, "token": run}
-            records().map_batches(_clean, fn_kwargs=kwargs, batch_size=BATCH).write_parquet(
-                cleaned
-            )
+            records().map_batches(_clean, fn_kwargs=kwargs, batch_size=BATCH).write_parquet(cleaned)
             groups, ids, copies = _components(ray.data.read_parquet(cleaned), options)
-            rows = ray.data.read_parquet(cleaned, columns=["pos", "result"]).sort("pos")
+            rows = ray.data.read_parquet(cleaned).select_columns(["pos", "result"]).sort("pos")
             for batch in rows.iter_batches(batch_size=256, batch_format="pyarrow"):
                 positions = batch.column("pos").to_pylist()
                 for pos, blob in zip(positions, batch.column("result").to_pylist(), strict=True):
