@@ -160,7 +160,7 @@ def dedup_index(args: dict) -> Callable[[], dict]:
         dedup = Deduper()
         base = tracemalloc.get_traced_memory()[0]
         for (art, text), sig in zip(rows, values, strict=True):
-            dedup.check(art, text, sig)
+            dedup.add(art, text, sig)
         used = tracemalloc.get_traced_memory()[0] - base
         tracemalloc.stop()
         return {"articles": len(rows), "bytes_per_article": round(used / max(1, len(rows)))}

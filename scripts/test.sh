@@ -3,7 +3,7 @@
 # The tests start their own Label Studio on a free loopback port; nothing else is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh studio,agreement,spacy,plots,dev
+bash scripts/setup.sh studio,agreement,spacy,plots,ray,dev
 # Debian's Chromium for the browser test of the labeling UI (Playwright never downloads one).
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)

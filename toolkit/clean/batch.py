@@ -7,8 +7,9 @@ state that spans articles:
    repeated across a source's pages. Small: at most a few thousand keys per source.
 2. :func:`clean_batch` (per record, no state but its arguments): the cleaned record, or the
    reason it is rejected, and its MinHash values for step 3.
-3. :func:`mark_duplicates`, in input order, in one process: duplicate groups (the index is the
-   only thing that grows with the corpus, about 4 KB an article).
+3. :func:`mark_duplicates`, in one process, two passes in input order: duplicate groups (the
+   index is the only thing that grows with the corpus, about 4 KB an article). The Ray engine
+   (:mod:`toolkit.clean.engine_ray`) does this step distributed instead.
 
 Each function takes and returns plain columns (``{"text": [...], "url": [...], ...}``), so
 step 1 and 2 run unchanged under ``Dataset.map(batched=True, num_proc=N)``, Ray Data's
@@ -127,17 +128,26 @@ def clean_batch(
 def mark_duplicates(
     rows: Iterable[Mapping[str, Any]], options: CleanOptions | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Step 3, in input order, in one process: each :func:`clean_batch` row with its duplicate
-    group, as ``toolkit clean`` sets it (``--dedup mark``: a later exact copy gets the id
-    ``<id>-<n>``; ``drop``: a later member becomes a ``duplicate`` reject)."""
+    """Step 3, in one process: each :func:`clean_batch` row with its duplicate group, as
+    ``toolkit clean`` sets it (``--dedup mark``: a later exact copy gets the id ``<id>-<n>``;
+    ``drop``: a member other than the group's first article becomes a ``duplicate`` reject).
+    ``rows`` is read twice, in input order (a ``Dataset``, a list; not an iterator): groups
+    are connected components, known only once every row has been seen."""
+    if iter(rows) is rows:
+        raise TypeError("mark_duplicates reads rows twice: give a Dataset or a list")
     options = options or CleanOptions()
     dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
+    for row in rows:
+        if not row.get("reject_reason"):
+            dedup.add(row["id"], row["text"], row.get("minhash"))
+    node = 0
     for row in rows:
         row = dict(row)
         if row.get("reject_reason"):
             yield row
             continue
-        verdict = dedup.check(row["id"], row["text"], row.get("minhash"))
+        verdict = dedup.verdict(node)
+        node += 1
         row["dup_group"], row["duplicate_of"] = verdict.group, verdict.duplicate_of
         if verdict.kind and options.dedup == "drop":
             row["reject_reason"] = "duplicate"

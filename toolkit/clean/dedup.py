@@ -16,11 +16,18 @@ republished with small edits) are found with datasketch MinHash + LSH:
   headline, one added or removed paragraph or changed chrome scores above 0.8; different
   stories score far below.
 
-The group of an article is the id of the first article (in input order) it matches, or its own
-id; later members have ``duplicate_of`` = the group id. Ids stay unique within one output (the
-``tasks``/``push`` stages require it): the n-th kept copy of an exact text gets ``<id>-<n>``
+**Groups** are the connected components of these links (exact copies and near pairs, see
+:mod:`toolkit.clean.components`): a chain A≈B≈C is one group even when A and C are not
+similar. The group id is the id of the component's article that comes first in the input (its
+*representative*); every other member has ``duplicate_of`` = the group id. That rule is
+deterministic and the same for ``--engine local`` and ``--engine ray`` (which finds the links
+per LSH bucket on a cluster). A group is known only once every article has been seen, so the
+local engine checks every article first (:meth:`Deduper.add`) and sets groups in a second pass
+(:meth:`Deduper.verdict`). Ids stay unique within one output (the ``tasks``/``push`` stages
+require it): the n-th kept copy of an exact text, in input order, gets ``<id>-<n>``
 (``a_…-2``); the first copy, and so any re-scrape in a later run, keeps the plain id. Memory
-grows with the number of articles (one 128-value signature each); everything else streams.
+grows with the number of articles (one 128-value signature each, the LSH index, the id);
+everything else streams.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+
+from toolkit.clean.components import Components, similar
 
 # A run of non-word characters (``[\W_]+``), except a lone space: it would become a space.
 _NON_WORD = re.compile(r"(?:[^\w ]|_)[\W_]*| [\W_]+")
@@ -104,17 +113,37 @@ class Verdict:
     copy: int = 1  # 2 for the second article with this exact text, ...
 
 
+def verdict(art_id: str, group: str, copy: int) -> Verdict:
+    """The verdict of an article with id ``art_id`` whose group (its representative's id) is
+    ``group`` and which is the ``copy``-th article with its exact text: ``exact`` for a later
+    copy, ``near`` for another member, none for the representative."""
+    if copy > 1:
+        return Verdict(group, group, "exact", copy)
+    if group != art_id:
+        return Verdict(group, group, "near")
+    return Verdict(art_id, None, None)
+
+
+def lsh_bands(threshold: float, num_perm: int) -> list[tuple[int, int]]:
+    """The (start, end) ranges of the LSH bands datasketch picks for ``threshold``."""
+    from datasketch import MinHashLSH
+
+    return list(MinHashLSH(threshold=threshold, num_perm=num_perm).hashranges)
+
+
 @dataclass
 class Deduper:
-    """Assigns duplicate groups in input order (see the module docstring)."""
+    """Duplicate groups in two steps: :meth:`add` every kept article in input order, then ask
+    :meth:`verdict` for each (see the module docstring)."""
 
     threshold: float = 0.8
     num_perm: int = 128
     shingle_size: int = 5
-    _groups: dict[str, str] = field(default_factory=dict)  # article id -> group id
-    _signatures: dict[str, Any] = field(default_factory=dict)  # id -> numpy hash values
-    _created: dict[str, int] = field(default_factory=dict)  # group id -> creation order
-    _copies: dict[str, int] = field(default_factory=dict)  # article id -> times seen
+    _ids: list[str] = field(default_factory=list)  # node -> article id
+    _first: dict[str, int] = field(default_factory=dict)  # article id -> its first node
+    _copies: dict[int, int] = field(default_factory=dict)  # node -> copy number, when > 1
+    _signatures: dict[int, Any] = field(default_factory=dict)  # node -> numpy hash values
+    _links: Components = field(default_factory=Components)
     _lsh: object = None
 
     def __post_init__(self) -> None:
@@ -122,32 +151,36 @@ class Deduper:
 
         self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
 
-    def check(self, art_id: str, text: str, values: Any = None) -> Verdict:
-        """The group of the article ``art_id`` with clean ``text``; remembers it for later ones.
-        ``values``: its :func:`signature`, when already computed."""
+    def add(self, art_id: str, text: str, values: Any = None) -> int:
+        """Check the article ``art_id`` with clean ``text`` against the earlier ones and
+        remember it; returns its node (0 for the first article added, ...). ``values``: its
+        :func:`signature`, when already computed."""
         import numpy as np
 
-        if art_id in self._groups:
-            group = self._groups[art_id]
-            self._copies[art_id] = self._copies.get(art_id, 1) + 1
-            return Verdict(group, group, "exact", self._copies[art_id])
+        node = len(self._ids)
+        self._ids.append(art_id)
+        if art_id in self._first:  # an exact copy: linked to the first, not indexed again
+            head = self._first[art_id]
+            self._copies[node] = self._copies.get(head, 1) + 1
+            self._copies[head] = self._copies[node]  # the head keeps the running count
+            self._links.union(head, node)
+            return node
+        self._first[art_id] = node
         if values is None:
             values = signature(text, self.num_perm, self.shingle_size)
         else:  # e.g. a list from a dataframe: the dtype the LSH bands are hashed in
             values = np.asarray(values, dtype=_seeded(self.num_perm).hashvalues.dtype)
         mh = _minhash(self.num_perm, hashvalues=values)
         sig = mh.hashvalues
-        matches = [
-            self._groups[c]
-            for c in self._lsh.query(mh)  # type: ignore[attr-defined]
-            if float(np.mean(self._signatures[c] == sig)) >= self.threshold
-        ]
-        self._lsh.insert(art_id, mh)  # type: ignore[attr-defined]
-        self._signatures[art_id] = sig
-        if matches:
-            group = min(matches, key=self._created.__getitem__)
-            self._groups[art_id] = group
-            return Verdict(group, group, "near")
-        self._groups[art_id] = art_id
-        self._created[art_id] = len(self._created)
-        return Verdict(art_id, None, None)
+        for other in self._lsh.query(mh):  # type: ignore[attr-defined]
+            if similar(self._signatures[other], sig, self.threshold):
+                self._links.union(other, node)
+        self._lsh.insert(node, mh)  # type: ignore[attr-defined]
+        self._signatures[node] = sig
+        return node
+
+    def verdict(self, node: int) -> Verdict:
+        """The group of the article added as ``node``, once every article has been added."""
+        art_id = self._ids[node]
+        copy = 1 if self._first[art_id] == node else self._copies[node]
+        return verdict(art_id, self._ids[self._links.find(node)], copy)

@@ -27,7 +27,7 @@ import struct
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from itertools import chain
@@ -41,7 +41,7 @@ from toolkit.clean.article import (
     process,
     site_key,
 )
-from toolkit.clean.dedup import Deduper, signature
+from toolkit.clean.dedup import Deduper, Verdict, signature
 from toolkit.clean.encoding import check_encoding
 from toolkit.clean.metadata import LanguageDetector, host_of
 from toolkit.clean.normalize import split_lines
@@ -230,8 +230,7 @@ def _first_pass(
 
     def keep(blob: bytes) -> None:
         if spool is not None:
-            spool.write(_LENGTH.pack(len(blob)))
-            spool.write(blob)
+            _write_blob(spool, blob)
 
     if not lazy:
         profiles = load_profiles(options.profile_dirs)
@@ -240,7 +239,7 @@ def _first_pass(
                 if (k := prepare(item, profiles)) is not None:
                     seen.add_keys(*k)
             if spool is not None:
-                keep(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+                _write_chunk(spool, chunk)
         return seen.table()
     with _pool(options, {}) as pool:
         for blob, keys in ordered_results(pool, _prepare_chunk, _chunks(items), options.workers):
@@ -248,6 +247,15 @@ def _first_pass(
             for k in keys:
                 seen.add_keys(*k)
     return seen.table()
+
+
+def _write_blob(fh: BinaryIO, blob: bytes) -> None:
+    fh.write(_LENGTH.pack(len(blob)))
+    fh.write(blob)
+
+
+def _write_chunk(fh: BinaryIO, items: list[Any]) -> None:
+    _write_blob(fh, pickle.dumps(items, pickle.HIGHEST_PROTOCOL))
 
 
 def _replay(path: Path) -> Iterator[bytes]:
@@ -270,6 +278,9 @@ def _spool_stdin(files: list[InputFile], stdin: BinaryIO | None, tmpdir: str) ->
     return out
 
 
+ENGINES = ("local", "ray")
+
+
 def clean_files(
     inputs: Iterable[str | Path],
     output: str | Path,
@@ -279,17 +290,22 @@ def clean_files(
     options: CleanOptions | None = None,
     stdin: BinaryIO | None = None,
     progress: Progress = SILENT,
+    engine: str = "local",
 ) -> CleanStats:
     """Clean every record of ``inputs`` into ``output`` (.parquet or .jsonl).
 
     Rejected records go to ``rejects`` (default: ``<output>.rejects.jsonl`` next to the output,
     created only when something is rejected); the report (counts, reasons, flagged articles)
     to ``report`` when given. Raises :class:`ToolkitError` when it cannot run at all.
-    ``progress`` hears of every input record done (:mod:`toolkit.progress`).
+    ``progress`` hears of every input record done (:mod:`toolkit.progress`). ``engine``:
+    ``local`` (this process, ``options.workers`` processes) or ``ray`` (Ray Data, see
+    :mod:`toolkit.clean.engine_ray`; the same output).
     """
     options = options or CleanOptions()
     if options.dedup not in ("mark", "drop"):
         raise ToolkitError(f"unknown dedup mode {options.dedup!r}; use mark or drop")
+    if engine not in ENGINES:
+        raise ToolkitError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
     output_format(output)
     files, skipped = expand_inputs(inputs)
     reject_path = Path(rejects) if rejects else Path(output).with_suffix(".rejects.jsonl")
@@ -297,6 +313,10 @@ def clean_files(
     files = [f for f in files if f.kind == "stdin" or f.path.resolve() not in ours]
     if not files:
         raise InputError("no inputs: no .txt .html .jsonl .json .csv .parquet files found")
+    if engine == "ray":
+        from toolkit.clean import engine_ray
+
+        engine_ray.require()  # before anything is written: Ray installed?
     stats = CleanStats(files=len(files), files_skipped=skipped, output=str(output))
     with tempfile.TemporaryDirectory(prefix="toolkit-clean-") as tmpdir:
         files = _spool_stdin(files, stdin, tmpdir)
@@ -306,20 +326,10 @@ def clean_files(
         sink = _Sink(stats, output, reject_path, eager_rejects=rejects is not None)
         ok = False
         try:
-            repeated: dict[str, frozenset[str]] = {}
-            chunks = None
-            if options.repeated_min_docs > 0:  # the pages, read and normalised once
-                spool = Path(tmpdir) / "pages.spool"
-                with spool.open("wb") as fh:
-                    repeated = _first_pass(files, options, fh)
-                chunks = _replay(spool)
-            items = chain.from_iterable(read_file(f, encoding=options.encoding) for f in files)
-            dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
-            signed = _clean_signed(items, options, repeated, sign=True, chunks=chunks)
-            with closing(signed):  # closed at once on an error: the pool stops
-                for result, values in signed:
-                    sink.put(_mark_duplicate(result, dedup, options, stats, values))
-                    progress.advance()
+            if engine == "ray":
+                engine_ray.clean_on_ray(files, options, sink.put, stats, progress, output)
+            else:
+                _clean_local(files, options, sink.put, stats, progress, Path(tmpdir))
             ok = True
         finally:
             sink.close(ok)
@@ -330,17 +340,49 @@ def clean_files(
     return stats
 
 
-def _mark_duplicate(
-    result: CleanArticle | Reject,
-    dedup: Deduper,
+def _clean_local(
+    files: list[InputFile],
     options: CleanOptions,
+    put: Callable[[CleanArticle | Reject], None],
     stats: CleanStats,
-    values: Any = None,
+    progress: Progress,
+    tmpdir: Path,
+) -> None:
+    """The local engine: the first pass (spooled), the cleaning pass, which adds every kept
+    article to the duplicate index and spools the results, then the results with their
+    groups, in input order, to ``put``."""
+    repeated: dict[str, frozenset[str]] = {}
+    chunks = None
+    if options.repeated_min_docs > 0:  # the pages, read and normalised once
+        spool = tmpdir / "pages.spool"
+        with spool.open("wb") as fh:
+            repeated = _first_pass(files, options, fh)
+        chunks = _replay(spool)
+    items = chain.from_iterable(read_file(f, encoding=options.encoding) for f in files)
+    dedup = Deduper(options.near_threshold, options.num_perm, options.shingle_size)
+    signed = _clean_signed(items, options, repeated, sign=True, chunks=chunks)
+    cleaned = tmpdir / "cleaned.spool"
+    with closing(signed), cleaned.open("wb") as fh:  # closed at once on an error: pool stops
+        for chunk in chunked(signed, 256):
+            for result, values in chunk:
+                if isinstance(result, CleanArticle):
+                    dedup.add(result.id, result.text, values)
+            _write_chunk(fh, [result for result, _values in chunk])
+            progress.advance(len(chunk))
+    node = 0  # the groups are known now: the second pass sets them
+    for blob in _replay(cleaned):
+        for result in pickle.loads(blob):
+            if isinstance(result, CleanArticle):
+                result = apply_verdict(result, dedup.verdict(node), options, stats)
+                node += 1
+            put(result)
+
+
+def apply_verdict(
+    result: CleanArticle, verdict: Verdict, options: CleanOptions, stats: CleanStats
 ) -> CleanArticle | Reject:
-    """Set the duplicate group; with ``drop``, a later member becomes a ``duplicate`` reject."""
-    if isinstance(result, Reject):
-        return result
-    verdict = dedup.check(result.id, result.text, values)
+    """Set the duplicate group (counted in ``stats``); with ``drop``, a member other than the
+    representative becomes a ``duplicate`` reject."""
     result.dup_group, result.duplicate_of = verdict.group, verdict.duplicate_of
     if not verdict.kind:
         return result

@@ -39,6 +39,14 @@ from toolkit.progress import progress_for
 )
 @workers_option("Processes cleaning articles (the output is the same).")
 @click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this machine (--workers); ray: Ray Data, on the cluster at RAY_ADDRESS or a "
+    "local Ray (pip install 'toolkit[ray]'). The output is the same.",
+)
+@click.option(
     "--min-words",
     type=click.IntRange(min=0),
     default=20,
@@ -75,6 +83,7 @@ def clean(
     dedup: str,
     lang: str,
     workers: int,
+    engine: str,
     min_words: int,
     profile_dirs: tuple[str, ...],
     encoding: str | None,
@@ -93,6 +102,7 @@ def clean(
       toolkit clean scraped.jsonl -o articles.jsonl --dedup drop --lang id,en --workers 4
       toolkit clean old-archive/ -o articles.jsonl --encoding windows-1252
       toolkit clean --explain page.txt
+      RAY_ADDRESS=head:6379 toolkit clean /shared/crawl/ -o /shared/articles.parquet --engine ray
     """
     if explain:
         from toolkit.clean.explain import explain_file, format_explained
@@ -114,7 +124,13 @@ def clean(
     )
     with progress_for("clean", "records", quiet=quiet) as progress:
         stats = clean_files(
-            inputs, output, rejects=rejects, report=report, options=options, progress=progress
+            inputs,
+            output,
+            rejects=rejects,
+            report=report,
+            options=options,
+            progress=progress,
+            engine=engine,
         )
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(stats.rejected_by_reason.items()))
     click.echo(
