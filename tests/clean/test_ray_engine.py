@@ -101,3 +101,26 @@ def test_missing_ray_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
     assert result.exit_code == 1
     assert "pip install 'toolkit[ray]'" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_unreachable_ray_address_is_a_clear_error(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:  # a free local port; closed again, so nobody listens on it
+        sock.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{sock.getsockname()[1]}"
+    page = tmp_path / "p.txt"
+    page.write_text("Satu dua tiga.\n", encoding="utf-8")
+    env = {**os.environ, "RAY_ADDRESS": address, "PYTHONPATH": str(Path.cwd())}
+    run = subprocess.run(  # its own process: the module's local Ray must not be reused
+        [sys.executable, "-m", "toolkit", "clean", str(page), "-o", str(tmp_path / "o.jsonl"),
+         "--engine", "ray"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert f"RAY_ADDRESS={address}" in run.stderr and "unset RAY_ADDRESS" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "o.jsonl").exists()
