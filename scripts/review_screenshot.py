@@ -113,7 +113,9 @@ def build_review_flow(url: str, api_key: str, work: Path) -> ReviewFlow:
         task_id=task["id"],
         source_task_id=int(task["data"][REVIEW_OF_TASK]),
         model_versions=tuple(p["model_version"] for p in task["predictions"]),
-        review_fields=tuple(task["data"].get("review_fields") or ()),
+        review_fields=tuple(
+            f for f in str(task["data"].get("review_fields") or "").split("; ") if f
+        ),
     )
 
 
@@ -135,22 +137,37 @@ def log_in(page: Any, url: str, email: str, password: str) -> None:
     page.wait_for_url(lambda u: "/user/login" not in u)
 
 
+NAMES = ".lsf-annotation-button__name"  # the editor's tabs: annotations and predictions
+
+
+def shown_as(version: str, name: str) -> bool:
+    """Whether a tab's ``name`` shows ``version``: whole, or abbreviated the way the editor
+    abbreviates long names (``ann_f049...5b1f2c``: the first 8 and last 6 characters)."""
+    return name == version or (
+        "..." in name
+        and version.startswith(name.split("...")[0])
+        and version.endswith(name.split("...")[-1])
+    )
+
+
 def open_review_task(page: Any, flow: ReviewFlow) -> dict[str, Any]:
     """Open the review task's labeling page (logged in already) and wait until the editor shows
-    the text and every prediction; return what the page shows: ``versions`` (the prediction
-    names listed in the editor) and ``text`` (the editor's visible text)."""
+    the text, its regions and a tab for every prediction; return ``tabs`` (the names on the
+    editor's annotation and prediction tabs) and ``versions`` (the predictions' model versions
+    a tab shows)."""
     page.goto(f"{flow.url}/projects/{flow.project_id}/data?task={flow.task_id}")
     page.wait_for_selector("span.lsf-richtext__line")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_selector(".htx-highlight")  # the regions of the selected version are drawn
     page.wait_for_function(
-        "names => names.every(n => document.body.innerText.includes(n))",
-        arg=list(flow.model_versions),
+        "([sel, n]) => document.querySelectorAll(sel).length >= n",
+        arg=[NAMES, len(flow.model_versions) + 1],  # + the reviewer's own draft
     )
-    time.sleep(0.5)  # the editor settles (highlights are drawn after the text)
-    body = page.locator("body").inner_text()
+    page.wait_for_load_state("networkidle")
+    time.sleep(0.5)  # the editor settles
+    tabs = page.locator(NAMES).all_inner_texts()
     return {
-        "versions": [v for v in flow.model_versions if v in body],
-        "text": body,
+        "tabs": tabs,
+        "versions": [v for v in flow.model_versions if any(shown_as(v, t) for t in tabs)],
     }
 
 
@@ -167,7 +184,11 @@ def screenshot(
             page = browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(30_000)
             log_in(page, flow.url, email, password)
-            seen = open_review_task(page, flow)
+            try:
+                seen = open_review_task(page, flow)
+            except Exception:
+                page.screenshot(path=str(output.with_suffix(".failure.png")))
+                raise
             page.screenshot(path=str(output))
         finally:
             browser.close()
@@ -189,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         info = start_server(studio, timeout=300)
         try:
             flow = build_review_flow(info.url, info.api_key, work)
-            seen = screenshot(flow, info.username, info.password, args.output, args.width, args.height)
+            seen = screenshot(
+                flow, info.username, info.password, args.output, args.width, args.height
+            )
         finally:
             stop_server(studio)
     size = args.output.stat().st_size
