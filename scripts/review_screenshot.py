@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
 ]
 TITLE = "News demo"
 DATASET = "news-review"
+SPEC = ROOT / "samples" / "annotations.yaml"
 PSEUDONYM_KEY = "review-screenshot-key"
 
 
@@ -73,9 +74,12 @@ def toolkit(env: dict[str, str], *args: object) -> str:
     return done.stdout
 
 
-def build_review_flow(url: str, api_key: str, work: Path) -> ReviewFlow:
+def build_review_flow(
+    url: str, api_key: str, work: Path, title: str = TITLE, spec: Path = SPEC
+) -> ReviewFlow:
     """Clean → project → push → two annotators (API) → pull → ``review push`` on the server at
-    ``url``; files go to ``work``. Returns the review task of the sample article."""
+    ``url``; files go to ``work``; ``spec``: the annotators and their annotations (see
+    ``toolkit samples annotate``). Returns the review task of the sample article."""
     from toolkit.labelstudio.client import connect
     from toolkit.labelstudio.connection import Connection
     from toolkit.review.markers import REVIEW_OF_TASK
@@ -94,15 +98,15 @@ def build_review_flow(url: str, api_key: str, work: Path) -> ReviewFlow:
     }
     articles, exports = work / "articles.jsonl", work / "exports"
     toolkit(env, "clean", ROOT / "samples" / "articles", "-o", articles, "-q")
-    toolkit(env, "project", "create", TITLE)
-    toolkit(env, "push", articles, "--project", TITLE, "-q")
-    toolkit(env, "samples", "annotate", ROOT / "samples" / "annotations.yaml", "--project", TITLE)
-    pull = ["--project", TITLE, "--dataset", DATASET, "--exports-dir", exports]
+    toolkit(env, "project", "create", title)
+    toolkit(env, "push", articles, "--project", title, "-q")
+    toolkit(env, "samples", "annotate", spec, "--project", title)
+    pull = ["--project", title, "--dataset", DATASET, "--exports-dir", exports]
     toolkit(env, "pull", *pull, "--match", "overlap", "-q")
     toolkit(env, "review", "push", *pull, "-q")
 
     admin = connect(Connection(url, api_key, "review screenshot"))
-    review = next(p for p in admin.projects.list() if p.title == review_title(TITLE))
+    review = next(p for p in admin.projects.list() if p.title == review_title(title))
     listed = list(admin.tasks.list(project=review.id, fields="all"))
     if not listed:
         raise SystemExit("review push made no review task: the annotators did not disagree")
