@@ -52,6 +52,9 @@ from toolkit.clean.profile import line_key
 
 _CHROME_FREE = frozenset({None, "title", "header", "footer", "lone_word", "merged_prefix"})
 _TERMINAL = ".!?"
+# the vocabulary's reasons that are never a title or an author: a photo credit or caption, a
+# UI marker ("Share This Article", "Change Size")
+_NEVER = frozenset({"photo_credit", "marker"})
 _CLOCK = re.compile(
     r"^(?:(?:pukul|jam|pkl\.?|at)\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\.?)?"
     r"(?:\s*[A-Z]{2,5}|\s*(?:GMT|UTC)\s*[+-]\s*\d{1,2}(?::?\d{2})?|\s*[+-]\d{2}:?\d{2})?$",
@@ -128,6 +131,27 @@ def with_zone(iso: str, zone: str) -> str | None:
     return local.replace(tzinfo=tz).isoformat(timespec="seconds")
 
 
+def zoned(
+    cand: Cand | None, zone: str | None, host: str | None, language: str | None
+) -> tuple[str | None, str | None]:
+    """(published_at, published_tz_source) of a chosen dateline: ``page`` when the page shows
+    the zone, ``profile`` when the site profile's zone was applied, ``inferred:host`` or
+    ``inferred:language`` (``data/zones.yaml``), None without a clock or a zone."""
+    if cand is None or cand.hit is None:
+        return None, None
+    if not cand.hit.has_time:
+        return cand.value, None
+    if cand.hit.has_zone:
+        return cand.value, "page"
+    if zone:
+        return cand.value, "profile"
+    by_host = infer_zone(host, None)
+    inferred = by_host or infer_zone(None, language)
+    if inferred and (value := with_zone(cand.value, inferred)):
+        return value, f"inferred:{'host' if by_host else 'language'}"
+    return cand.value, None
+
+
 # -- the logistic scorer ------------------------------------------------------------------
 
 
@@ -199,6 +223,7 @@ class _Page:
     rule_title: int | None
     rule_date: int | None
     lower: frozenset[str]  # words written in lower case somewhere on the page
+    source: str = ""  # the article's source, compacted ("cnnindonesia")
 
 
 def slug_words(url: str | None) -> frozenset[str]:
@@ -215,7 +240,7 @@ def _tokens(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.casefold()) if not w.isdigit()]
 
 
-def _page(seg: Segmented, url: str | None, hint: str | None) -> _Page:
+def _page(seg: Segmented, url: str | None, hint: str | None, source: str | None = None) -> _Page:
     infos = seg.infos
     keys = [line_key(i.text) for i in infos]
     body = [j for j, i in enumerate(infos) if i.reason is None]
@@ -236,6 +261,7 @@ def _page(seg: Segmented, url: str | None, hint: str | None) -> _Page:
         rule_title,
         rule_date,
         frozenset(w for i in infos for w in _WORD.findall(i.text) if w.islower()),
+        _compact(source or ""),
     )
 
 
@@ -268,7 +294,7 @@ TITLE_WINDOW = 8  # lines after the body's start that can still be the title
 TITLE_TOP = 60  # lines from the top considered when the body starts late or not at all
 
 
-_CRUMB = re.compile(r"\s*(?:»|›|>|/)\s*")
+_CRUMB = re.compile(r"\s*[»›]\s*|\s+[>/]\s+")  # "Rp15.600/US$" is no breadcrumb
 _SITE_TAIL = re.compile(r"\s+(?:[|·•]|[-–—]{1,2})\s+(?P<tail>[^|·•–—]{2,40})$")
 
 
@@ -295,7 +321,7 @@ def title_candidates(p: _Page) -> list[Cand]:
         words = len(info.text.split())
         if not 1 <= words <= 40 or len(info.text) > 300 or not any(c.isalpha() for c in info.text):
             continue
-        if info.reason in ("dateline", "byline", "symbol"):
+        if info.reason in ("dateline", "byline", "symbol") or info.reason in _NEVER:
             continue
         for text, how in _variants(info.text):
             key = line_key(text)
@@ -399,16 +425,35 @@ def _names_in(info: LineInfo, w: Words) -> tuple[list[str], str, str | None]:
         if m := _inline().search(text):
             return split_names(m["name"]), "inline", rest
         return [], "", rest
-    head = text.split(",")[0].strip()
+    head = _NAME_END.split(text.split(",")[0], maxsplit=1)[0].strip()
     if (name := person_name(head)) and name == head and 2 <= len(name.split()) <= 5:
         return [name], "alone" if head == text.strip() else "alone_role", rest
     return [], "", rest
+
+
+def _joined(names: list[str]) -> str:
+    """Names as a byline writes them: "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\W", "", text.casefold())
 
 
 def _common(names: list[str], lower: frozenset[str]) -> float:
     """The share of the names' words that the page also writes in lower case."""
     ws = [w.casefold() for n in names for w in _WORD.findall(n) if len(w) > 1]
     return sum(w in lower for w in ws) / max(len(ws), 1)
+
+
+def _stop_share(text: str) -> float:
+    """The share of ``text``'s words that are stopwords of English or Indonesian ("Share This
+    Article"); names have almost none."""
+    from toolkit.clean.linemodel import stopwords
+
+    stops = stopwords()
+    toks = [w.casefold() for w in _WORD.findall(text)]
+    return sum(any(t in s for s in stops.values()) for t in toks) / max(len(toks), 1)
 
 
 def author_candidates(p: _Page, title: int | None) -> list[Cand]:
@@ -420,6 +465,8 @@ def author_candidates(p: _Page, title: int | None) -> list[Cand]:
     for j, info in enumerate(p.infos):
         if len(info.text.split()) > 80:
             continue
+        if info.reason in _NEVER:
+            continue
         names, how, rest = _names_in(info, w)
         if not names:
             continue
@@ -428,7 +475,9 @@ def author_candidates(p: _Page, title: int | None) -> list[Cand]:
         near_end = p.end >= 0 and 0 < j - p.end <= 4
         if how.startswith("alone") and not (near or near_end or label_above):
             continue
-        value = "; ".join(dict.fromkeys(names))
+        value = _joined(list(dict.fromkeys(names)))
+        if p.source and len(p.source) >= 3 and _compact(value) in p.source:
+            continue  # the outlet ("CNN Indonesia" on cnnindonesia) is not an author
         f = {
             "rule": float(info.role == "author" and bool(info.author)),
             "marker": float(how == "marker"),
@@ -455,6 +504,7 @@ def author_candidates(p: _Page, title: int | None) -> list[Cand]:
             "one_word": float(len(names) == 1 and len(names[0].split()) == 1),
             # a person's name is not written in lower case elsewhere ("Use Case": "use case")
             "common_words": _common(names, p.lower),
+            "stopwords": _stop_share(value),
         }
         key = value.casefold()
         if key in out:
@@ -517,11 +567,12 @@ def choose(
     zones: dict[str, str] | None = None,
     zone: str | None = None,
     scorers: dict[str, Scorer] | None = None,
+    source: str | None = None,
 ) -> TextChoices:
     """Score the candidates of a segmented page and choose title, author and publish time
     (``chosen[field]`` is None when no candidate reaches the field's threshold)."""
     scorers = scorers or default_scorers()
-    p = _page(seg, url, title_hint)
+    p = _page(seg, url, title_hint, source)
     out = TextChoices()
     out.title = _rank(title_candidates(p), scorers["title"])
     best_title = out.title[0] if out.title else None
@@ -531,7 +582,11 @@ def choose(
     title_line = best_title.line if best_title else p.rule_title
     out.author = _rank(author_candidates(p, title_line), scorers["author"])
     best = out.author[0] if out.author else None
-    out.chosen["author"] = best if best and best.score >= scorers["author"].threshold else None
+    # below the threshold, an explicit labelled byline ("Pewarta: Name": a marker word and the
+    # rules agree) is still taken: the corpora have few bylines at the end of the page
+    explicit = best is not None and best.features["marker"] and best.features["rule"]
+    ok = best is not None and (best.score >= scorers["author"].threshold or explicit)
+    out.chosen["author"] = best if ok else None
     out.published = _rank(date_candidates(p, title_line, zones or {}, zone), scorers["published"])
     out.chosen["published"] = out.published[0] if out.published else None
     return out
