@@ -44,7 +44,7 @@ def test_english_breadcrumb_is_cut_and_zone_on_the_page_is_kept():
     ]
     got = _chosen(lines, "https://news.example.com/world/council-approves-flood-plan")
     assert got["title"] == "Council Approves Flood Plan After Long Debate"
-    assert got["author"] == "Jane Doe; John Smith"
+    assert got["author"] == "Jane Doe and John Smith"  # as the byline writes them
     assert got["published"] == "2024-08-20T10:32:00-04:00"
 
 

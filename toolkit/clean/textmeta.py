@@ -323,6 +323,8 @@ def title_candidates(p: _Page) -> list[Cand]:
             continue
         if info.reason in ("dateline", "byline", "symbol") or info.reason in _NEVER:
             continue
+        if info.reason is None and is_prose(info.text):
+            continue  # a sentence of the body is not its title
         for text, how in _variants(info.text):
             key = line_key(text)
             if key in seen or not key:
@@ -523,6 +525,8 @@ def date_candidates(
     first = True
     for j in p.dates:
         info = p.infos[j]
+        if j > p.end >= 0 and any(i.reason == "end_heading" for i in p.infos[p.end + 1 : j]):
+            continue  # a date in "Berita Terkait", "Related", ... belongs to another article
         hit = info.date
         assert hit is not None
         clock_below = False
