@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from toolkit.clean.lines import segment
 from toolkit.clean.profile import load_profiles
-from toolkit.clean.textmeta import choose, infer_zone, split_names, with_zone
+from toolkit.clean.textmeta import choose, split_names
+from toolkit.clean.textzones import infer_zone, with_zone
 
 BODY_ID = [
     "Jakarta - Menteri keuangan mengumumkan anggaran baru untuk daerah pada hari ini, kata dia.",

@@ -32,7 +32,8 @@ from toolkit.clean.normalize import split_lines
 from toolkit.clean.profile import Profile, Profiles, load_profiles
 from toolkit.clean.readers import RawDoc, Reject
 from toolkit.clean.segmenter import Segmented
-from toolkit.clean.textmeta import choose, zoned
+from toolkit.clean.textmeta import choose
+from toolkit.clean.textzones import zoned
 
 
 @dataclass(frozen=True)

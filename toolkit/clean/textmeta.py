@@ -32,23 +32,21 @@ the article's language (``"inferred"``); a zone on the page is ``"page"``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from toolkit.clean.dates import DateHit, parse_dateline
 from toolkit.clean.lines import LineInfo, Segmented, is_headline, is_prose, person_name
 from toolkit.clean.profile import line_key
+from toolkit.clean.textscore import Scorer, default_scorers
 
 _CHROME_FREE = frozenset({None, "title", "header", "footer", "lone_word", "merged_prefix"})
 _TERMINAL = ".!?"
@@ -96,89 +94,6 @@ def words() -> Words:
         ordered("published_markers"),
         ordered("updated_markers"),
     )
-
-
-@lru_cache(maxsize=1)
-def zone_table() -> tuple[dict[str, str], dict[str, str]]:
-    """(host suffix → IANA zone, language → IANA zone) of ``data/zones.yaml``."""
-    data = _data("zones.yaml")
-    return dict(data.get("hosts") or {}), dict(data.get("languages") or {})
-
-
-def infer_zone(host: str | None, language: str | None) -> str | None:
-    """The IANA zone of a site from its host (the longest matching suffix), else from the
-    article's language; None when neither says (an English page could be anywhere)."""
-    hosts, languages = zone_table()
-    if host:
-        labels = host.lower().split(".")
-        for k in range(len(labels)):
-            if (suffix := ".".join(labels[k:])) in hosts:
-                return hosts[suffix]
-    return languages.get(language or "")
-
-
-def with_zone(iso: str, zone: str) -> str | None:
-    """``iso`` (a local time without offset) read in ``zone`` (IANA name or ``+07:00``)."""
-    try:
-        local = datetime.fromisoformat(iso)
-        tz = (
-            ZoneInfo(zone)
-            if "/" in zone
-            else datetime.fromisoformat(f"2000-01-01T00:00{zone}").tzinfo
-        )
-    except (ValueError, ZoneInfoNotFoundError):
-        return None
-    return local.replace(tzinfo=tz).isoformat(timespec="seconds")
-
-
-def zoned(
-    cand: Cand | None, zone: str | None, host: str | None, language: str | None
-) -> tuple[str | None, str | None]:
-    """(published_at, published_tz_source) of a chosen dateline: ``page`` when the page shows
-    the zone, ``profile`` when the site profile's zone was applied, ``inferred:host`` or
-    ``inferred:language`` (``data/zones.yaml``), None without a clock or a zone."""
-    if cand is None or cand.hit is None:
-        return None, None
-    if not cand.hit.has_time:
-        return cand.value, None
-    if cand.hit.has_zone:
-        return cand.value, "page"
-    if zone:
-        return cand.value, "profile"
-    by_host = infer_zone(host, None)
-    inferred = by_host or infer_zone(None, language)
-    if inferred and (value := with_zone(cand.value, inferred)):
-        return value, f"inferred:{'host' if by_host else 'language'}"
-    return cand.value, None
-
-
-# -- the logistic scorer ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Scorer:
-    """A logistic model over named features (missing features count as 0)."""
-
-    features: tuple[str, ...]
-    weights: tuple[float, ...]
-    bias: float
-    threshold: float = 0.0
-
-    def score(self, values: dict[str, float]) -> float:
-        pairs = zip(self.features, self.weights, strict=True)
-        z = self.bias + sum(w * values.get(f, 0.0) for f, w in pairs)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-@lru_cache(maxsize=1)
-def default_scorers() -> dict[str, Scorer]:
-    """The scorers shipped in ``data/metascore.json`` (title, author, published)."""
-    path = resources.files("toolkit.clean").joinpath("data", "metascore.json")
-    data = json.loads(path.read_text("utf-8"))
-    return {
-        name: Scorer(tuple(m["features"]), tuple(m["weights"]), m["bias"], m.get("threshold", 0.0))
-        for name, m in data["models"].items()
-    }
 
 
 # -- candidates ---------------------------------------------------------------------------

@@ -37,13 +37,13 @@ from toolkit.clean.metadata import host_of, source_from_host
 from toolkit.clean.profile import Profiles, load_profiles
 from toolkit.clean.textmeta import (
     Cand,
-    Scorer,
     _page,
     author_candidates,
     date_candidates,
     title_candidates,
-    zoned,
 )
+from toolkit.clean.textscore import Scorer
+from toolkit.clean.textzones import zoned
 from training.clean.evaluate_metadata import names, norm
 
 FIELDS = ("title", "author", "published")
