@@ -61,3 +61,33 @@ def test_names_and_zones():
     assert infer_zone("example.com", "en") is None
     assert with_zone("2024-01-15T09:00:00", "Europe/London") == "2024-01-15T09:00:00+00:00"
     assert with_zone("2024-07-15T09:00:00", "Europe/London") == "2024-07-15T09:00:00+01:00"
+
+
+def test_published_tz_source_says_where_the_offset_came_from():
+    from toolkit.clean import clean_text
+
+    body = [
+        "Pemerintah menyiapkan anggaran tambahan untuk perbaikan jalan di daerah terdampak banjir,"
+        " kata menteri dalam jumpa pers di Jakarta pada hari Selasa.",
+        "Warga berharap pemerintah juga membangun tanggul permanen supaya banjir tidak terulang"
+        " setiap musim hujan tiba di kawasan itu.",
+    ]
+    title = "Pemerintah Siapkan Anggaran Perbaikan Jalan"
+
+    def tz(dateline: str, **fields: str) -> tuple[str | None, str | None]:
+        a = clean_text("\n".join([title, dateline, *body]), **fields)
+        return a.published_at, a.published_tz_source
+
+    assert tz("13 Agustus 2024 10:28 WIB") == ("2024-08-13T10:28:00+07:00", "page")
+    # no zone on the page: the .id host, else the Indonesian language, gives Asia/Jakarta
+    assert tz("13/08/2024 10:28", url="https://berita.example.id/a") == (
+        "2024-08-13T10:28:00+07:00",
+        "inferred:host",
+    )
+    assert tz("13/08/2024 10:28", language="id") == (
+        "2024-08-13T10:28:00+07:00",
+        "inferred:language",
+    )
+    # English is spoken across zones: no guess
+    assert tz("13/08/2024 10:28", language="en") == ("2024-08-13T10:28:00", None)
+    assert tz("13 Agustus 2024") == ("2024-08-13", None)  # a day has no offset to explain
