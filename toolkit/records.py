@@ -79,6 +79,7 @@ class Article(TypedDict, total=False):
     text: str
     title: str | None
     published_at: str | None
+    published_tz_source: str | None  # where the offset came from (page, profile, inferred:...)
     source: str | None
     author: str | None
     url: str | None
@@ -103,6 +104,7 @@ class TaskData(TypedDict, total=False):
     url: str
     source: str
     published_at: str
+    published_tz_source: str
     language: str
     dup_group: str
 

@@ -22,7 +22,16 @@ from toolkit.predict import load_predictor, prediction
 from toolkit.schema import Schema
 from toolkit.schema.hashing import schema_tag
 
-OPTIONAL_FIELDS = ("title", "url", "source", "published_at", "language", "target", "dup_group")
+OPTIONAL_FIELDS = (
+    "title",
+    "url",
+    "source",
+    "published_at",
+    "published_tz_source",  # page / profile / inferred:host / inferred:language / input
+    "language",
+    "target",
+    "dup_group",
+)
 
 
 def text_sha256(text: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from toolkit.clean.profile import load_profiles
 from toolkit.clean.segmenter import segment
-from toolkit.clean.textmeta import choose, infer_zone, split_names, with_zone
+from toolkit.clean.textmeta import choose, split_names
+from toolkit.clean.textzones import infer_zone, with_zone
 
 BODY_ID = [
     "Jakarta - Menteri keuangan mengumumkan anggaran baru untuk daerah pada hari ini, kata dia.",
@@ -44,7 +45,7 @@ def test_english_breadcrumb_is_cut_and_zone_on_the_page_is_kept():
     ]
     got = _chosen(lines, "https://news.example.com/world/council-approves-flood-plan")
     assert got["title"] == "Council Approves Flood Plan After Long Debate"
-    assert got["author"] == "Jane Doe; John Smith"
+    assert got["author"] == "Jane Doe and John Smith"  # as the byline writes them
     assert got["published"] == "2024-08-20T10:32:00-04:00"
 
 
@@ -60,3 +61,33 @@ def test_names_and_zones():
     assert infer_zone("example.com", "en") is None
     assert with_zone("2024-01-15T09:00:00", "Europe/London") == "2024-01-15T09:00:00+00:00"
     assert with_zone("2024-07-15T09:00:00", "Europe/London") == "2024-07-15T09:00:00+01:00"
+
+
+def test_published_tz_source_says_where_the_offset_came_from():
+    from toolkit.clean import clean_text
+
+    body = [
+        "Pemerintah menyiapkan anggaran tambahan untuk perbaikan jalan di daerah terdampak banjir,"
+        " kata menteri dalam jumpa pers di Jakarta pada hari Selasa.",
+        "Warga berharap pemerintah juga membangun tanggul permanen supaya banjir tidak terulang"
+        " setiap musim hujan tiba di kawasan itu.",
+    ]
+    title = "Pemerintah Siapkan Anggaran Perbaikan Jalan"
+
+    def tz(dateline: str, **fields: str) -> tuple[str | None, str | None]:
+        a = clean_text("\n".join([title, dateline, *body]), **fields)
+        return a.published_at, a.published_tz_source
+
+    assert tz("13 Agustus 2024 10:28 WIB") == ("2024-08-13T10:28:00+07:00", "page")
+    # no zone on the page: the .id host, else the Indonesian language, gives Asia/Jakarta
+    assert tz("13/08/2024 10:28", url="https://berita.example.id/a") == (
+        "2024-08-13T10:28:00+07:00",
+        "inferred:host",
+    )
+    assert tz("13/08/2024 10:28", language="id") == (
+        "2024-08-13T10:28:00+07:00",
+        "inferred:language",
+    )
+    # English is spoken across zones: no guess
+    assert tz("13/08/2024 10:28", language="en") == ("2024-08-13T10:28:00", None)
+    assert tz("13 Agustus 2024") == ("2024-08-13", None)  # a day has no offset to explain

@@ -31,7 +31,9 @@ from toolkit.clean.metadata import (
 from toolkit.clean.normalize import split_lines
 from toolkit.clean.profile import Profile, Profiles, load_profiles
 from toolkit.clean.readers import RawDoc, Reject
-from toolkit.clean.segmenter import segment
+from toolkit.clean.segmenter import Segmented, segment
+from toolkit.clean.textmeta import choose
+from toolkit.clean.textzones import zoned
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class CleanArticle:
     raw_sha256: str
     source_id: str | None
     origin: str
+    published_tz_source: str | None = None  # see :func:`_text_meta`
     dup_group: str | None = None
     duplicate_of: str | None = None
     cleaning: dict[str, Any] = field(default_factory=dict)
@@ -130,7 +133,6 @@ def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
         if fallback:
             seg.flags.append("html_fallback")
     text = "\n\n".join(seg.kept)
-    published = _published(doc, page, seg.date.iso if seg.date else None, vocab.timezones, zone)
     source = source_name(
         doc.source,
         profile.source if profile else None,
@@ -143,20 +145,30 @@ def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
     if doc.language:
         language = doc.language.lower().replace("_", "-").split("-")[0]
     elif text:
-        found, best = ctx.lang.detect(f"{seg.title or ''}\n{text}")
+        found, best = ctx.lang.detect(f"{doc.title or seg.title or ''}\n{text}")
         language = found or best  # `best` is outside --lang: the filter rejects it
+    if page is None:  # copied text: scored candidates (toolkit.clean.textmeta)
+        title, author, published, tz_source = _text_meta(
+            doc, seg, url, vocab.timezones, zone, host, language, source
+        )
+    else:
+        title, author = seg.title, doc.author or page.author or seg.author
+        dateline = seg.date.iso if seg.date else None
+        published = _published(doc, page, dateline, vocab.timezones, zone)
+        tz_source = _tz_source(published, "page")
     return CleanArticle(
         id=article_id(text),
         text=text,
-        title=seg.title,
+        title=title,
         published_at=published,
         source=source,
-        author=doc.author or (page.author if page else None) or seg.author,
+        author=author,
         url=url,
         language=language,
         raw_sha256=doc.raw_sha256,
         source_id=doc.source_id,
         origin=doc.origin,
+        published_tz_source=tz_source,
         cleaning={
             "lines_in": seg.lines_in,
             "lines_kept": len(seg.kept),
@@ -165,6 +177,34 @@ def clean_document(doc: RawDoc, ctx: Context) -> CleanArticle | Reject:
             "encoding": _encoding(doc),
         },
     )
+
+
+def _tz_source(published: str | None, shown: str) -> str | None:
+    """``shown`` when ``published`` has a clock with an offset, else None."""
+    return shown if published and len(published) > 19 else None
+
+
+def _text_meta(
+    doc: RawDoc,
+    seg: Segmented,
+    url: str | None,
+    zones: dict[str, str],
+    zone: str | None,
+    host: str | None,
+    language: str | None,
+    source: str | None,
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """(title, author, published_at, published_tz_source) of copied text: the input's fields
+    first, else the best scored candidate. A clock shown without a zone is read in the site
+    profile's zone (``profile``), else the zone of ``data/zones.yaml`` for the url's host or the
+    language (``inferred:host`` / ``inferred:language``); a zone on the page is ``page``."""
+    picked = choose(seg, url=url, title_hint=doc.title, zones=zones, zone=zone, source=source)
+    title = doc.title or (picked.chosen["title"].value if picked.chosen["title"] else seg.title)
+    author = doc.author or (picked.chosen["author"].value if picked.chosen["author"] else None)
+    if doc.published_at and (value := parse_iso_or_text(doc.published_at, zones, zone)):
+        return title, author, value, _tz_source(value, "input")
+    published, tz_source = zoned(picked.chosen["published"], zone, host, language)
+    return title, author, published, tz_source
 
 
 def _encoding(doc: RawDoc) -> dict[str, Any] | None:

@@ -32,17 +32,14 @@ the article's language (``"inferred"``); a zone on the page is ``"page"``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -50,9 +47,13 @@ from toolkit.clean.dates import DateHit, parse_dateline
 from toolkit.clean.lines import LineInfo, is_headline, is_prose, person_name
 from toolkit.clean.profile import line_key
 from toolkit.clean.segmenter import Segmented
+from toolkit.clean.textscore import Scorer, default_scorers
 
 _CHROME_FREE = frozenset({None, "title", "header", "footer", "lone_word", "merged_prefix"})
 _TERMINAL = ".!?"
+# the vocabulary's reasons that are never a title or an author: a photo credit or caption, a
+# UI marker ("Share This Article", "Change Size")
+_NEVER = frozenset({"photo_credit", "marker"})
 _CLOCK = re.compile(
     r"^(?:(?:pukul|jam|pkl\.?|at)\s+)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\.?)?"
     r"(?:\s*[A-Z]{2,5}|\s*(?:GMT|UTC)\s*[+-]\s*\d{1,2}(?::?\d{2})?|\s*[+-]\d{2}:?\d{2})?$",
@@ -94,68 +95,6 @@ def words() -> Words:
         ordered("published_markers"),
         ordered("updated_markers"),
     )
-
-
-@lru_cache(maxsize=1)
-def zone_table() -> tuple[dict[str, str], dict[str, str]]:
-    """(host suffix → IANA zone, language → IANA zone) of ``data/zones.yaml``."""
-    data = _data("zones.yaml")
-    return dict(data.get("hosts") or {}), dict(data.get("languages") or {})
-
-
-def infer_zone(host: str | None, language: str | None) -> str | None:
-    """The IANA zone of a site from its host (the longest matching suffix), else from the
-    article's language; None when neither says (an English page could be anywhere)."""
-    hosts, languages = zone_table()
-    if host:
-        labels = host.lower().split(".")
-        for k in range(len(labels)):
-            if (suffix := ".".join(labels[k:])) in hosts:
-                return hosts[suffix]
-    return languages.get(language or "")
-
-
-def with_zone(iso: str, zone: str) -> str | None:
-    """``iso`` (a local time without offset) read in ``zone`` (IANA name or ``+07:00``)."""
-    try:
-        local = datetime.fromisoformat(iso)
-        tz = (
-            ZoneInfo(zone)
-            if "/" in zone
-            else datetime.fromisoformat(f"2000-01-01T00:00{zone}").tzinfo
-        )
-    except (ValueError, ZoneInfoNotFoundError):
-        return None
-    return local.replace(tzinfo=tz).isoformat(timespec="seconds")
-
-
-# -- the logistic scorer ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Scorer:
-    """A logistic model over named features (missing features count as 0)."""
-
-    features: tuple[str, ...]
-    weights: tuple[float, ...]
-    bias: float
-    threshold: float = 0.0
-
-    def score(self, values: dict[str, float]) -> float:
-        pairs = zip(self.features, self.weights, strict=True)
-        z = self.bias + sum(w * values.get(f, 0.0) for f, w in pairs)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-@lru_cache(maxsize=1)
-def default_scorers() -> dict[str, Scorer]:
-    """The scorers shipped in ``data/metascore.json`` (title, author, published)."""
-    path = resources.files("toolkit.clean").joinpath("data", "metascore.json")
-    data = json.loads(path.read_text("utf-8"))
-    return {
-        name: Scorer(tuple(m["features"]), tuple(m["weights"]), m["bias"], m.get("threshold", 0.0))
-        for name, m in data["models"].items()
-    }
 
 
 # -- candidates ---------------------------------------------------------------------------
@@ -200,6 +139,7 @@ class _Page:
     rule_title: int | None
     rule_date: int | None
     lower: frozenset[str]  # words written in lower case somewhere on the page
+    source: str = ""  # the article's source, compacted ("cnnindonesia")
 
 
 def slug_words(url: str | None) -> frozenset[str]:
@@ -216,7 +156,7 @@ def _tokens(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.casefold()) if not w.isdigit()]
 
 
-def _page(seg: Segmented, url: str | None, hint: str | None) -> _Page:
+def _page(seg: Segmented, url: str | None, hint: str | None, source: str | None = None) -> _Page:
     infos = seg.infos
     keys = [line_key(i.text) for i in infos]
     body = [j for j, i in enumerate(infos) if i.reason is None]
@@ -237,6 +177,7 @@ def _page(seg: Segmented, url: str | None, hint: str | None) -> _Page:
         rule_title,
         rule_date,
         frozenset(w for i in infos for w in _WORD.findall(i.text) if w.islower()),
+        _compact(source or ""),
     )
 
 
@@ -269,7 +210,7 @@ TITLE_WINDOW = 8  # lines after the body's start that can still be the title
 TITLE_TOP = 60  # lines from the top considered when the body starts late or not at all
 
 
-_CRUMB = re.compile(r"\s*(?:»|›|>|/)\s*")
+_CRUMB = re.compile(r"\s*[»›]\s*|\s+[>/]\s+")  # "Rp15.600/US$" is no breadcrumb
 _SITE_TAIL = re.compile(r"\s+(?:[|·•]|[-–—]{1,2})\s+(?P<tail>[^|·•–—]{2,40})$")
 
 
@@ -296,8 +237,10 @@ def title_candidates(p: _Page) -> list[Cand]:
         words = len(info.text.split())
         if not 1 <= words <= 40 or len(info.text) > 300 or not any(c.isalpha() for c in info.text):
             continue
-        if info.reason in ("dateline", "byline", "symbol"):
+        if info.reason in ("dateline", "byline", "symbol") or info.reason in _NEVER:
             continue
+        if info.reason is None and is_prose(info.text):
+            continue  # a sentence of the body is not its title
         for text, how in _variants(info.text):
             key = line_key(text)
             if key in seen or not key:
@@ -400,16 +343,35 @@ def _names_in(info: LineInfo, w: Words) -> tuple[list[str], str, str | None]:
         if m := _inline().search(text):
             return split_names(m["name"]), "inline", rest
         return [], "", rest
-    head = text.split(",")[0].strip()
+    head = _NAME_END.split(text.split(",")[0], maxsplit=1)[0].strip()
     if (name := person_name(head)) and name == head and 2 <= len(name.split()) <= 5:
         return [name], "alone" if head == text.strip() else "alone_role", rest
     return [], "", rest
+
+
+def _joined(names: list[str]) -> str:
+    """Names as a byline writes them: "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\W", "", text.casefold())
 
 
 def _common(names: list[str], lower: frozenset[str]) -> float:
     """The share of the names' words that the page also writes in lower case."""
     ws = [w.casefold() for n in names for w in _WORD.findall(n) if len(w) > 1]
     return sum(w in lower for w in ws) / max(len(ws), 1)
+
+
+def _stop_share(text: str) -> float:
+    """The share of ``text``'s words that are stopwords of English or Indonesian ("Share This
+    Article"); names have almost none."""
+    from toolkit.clean.linemodel import stopwords
+
+    stops = stopwords()
+    toks = [w.casefold() for w in _WORD.findall(text)]
+    return sum(any(t in s for s in stops.values()) for t in toks) / max(len(toks), 1)
 
 
 def author_candidates(p: _Page, title: int | None) -> list[Cand]:
@@ -421,6 +383,8 @@ def author_candidates(p: _Page, title: int | None) -> list[Cand]:
     for j, info in enumerate(p.infos):
         if len(info.text.split()) > 80:
             continue
+        if info.reason in _NEVER:
+            continue
         names, how, rest = _names_in(info, w)
         if not names:
             continue
@@ -429,7 +393,9 @@ def author_candidates(p: _Page, title: int | None) -> list[Cand]:
         near_end = p.end >= 0 and 0 < j - p.end <= 4
         if how.startswith("alone") and not (near or near_end or label_above):
             continue
-        value = "; ".join(dict.fromkeys(names))
+        value = _joined(list(dict.fromkeys(names)))
+        if p.source and len(p.source) >= 3 and _compact(value) in p.source:
+            continue  # the outlet ("CNN Indonesia" on cnnindonesia) is not an author
         f = {
             "rule": float(info.role == "author" and bool(info.author)),
             "marker": float(how == "marker"),
@@ -456,6 +422,7 @@ def author_candidates(p: _Page, title: int | None) -> list[Cand]:
             "one_word": float(len(names) == 1 and len(names[0].split()) == 1),
             # a person's name is not written in lower case elsewhere ("Use Case": "use case")
             "common_words": _common(names, p.lower),
+            "stopwords": _stop_share(value),
         }
         key = value.casefold()
         if key in out:
@@ -474,6 +441,8 @@ def date_candidates(
     first = True
     for j in p.dates:
         info = p.infos[j]
+        if j > p.end >= 0 and any(i.reason == "end_heading" for i in p.infos[p.end + 1 : j]):
+            continue  # a date in "Berita Terkait", "Related", ... belongs to another article
         hit = info.date
         assert hit is not None
         clock_below = False
@@ -518,11 +487,12 @@ def choose(
     zones: dict[str, str] | None = None,
     zone: str | None = None,
     scorers: dict[str, Scorer] | None = None,
+    source: str | None = None,
 ) -> TextChoices:
     """Score the candidates of a segmented page and choose title, author and publish time
     (``chosen[field]`` is None when no candidate reaches the field's threshold)."""
     scorers = scorers or default_scorers()
-    p = _page(seg, url, title_hint)
+    p = _page(seg, url, title_hint, source)
     out = TextChoices()
     out.title = _rank(title_candidates(p), scorers["title"])
     best_title = out.title[0] if out.title else None
@@ -532,7 +502,11 @@ def choose(
     title_line = best_title.line if best_title else p.rule_title
     out.author = _rank(author_candidates(p, title_line), scorers["author"])
     best = out.author[0] if out.author else None
-    out.chosen["author"] = best if best and best.score >= scorers["author"].threshold else None
+    # below the threshold, an explicit labelled byline ("Pewarta: Name": a marker word and the
+    # rules agree) is still taken: the corpora have few bylines at the end of the page
+    explicit = best is not None and best.features["marker"] and best.features["rule"]
+    ok = best is not None and (best.score >= scorers["author"].threshold or explicit)
+    out.chosen["author"] = best if ok else None
     out.published = _rank(date_candidates(p, title_line, zones or {}, zone), scorers["published"])
     out.chosen["published"] = out.published[0] if out.published else None
     return out
