@@ -72,7 +72,7 @@ def repeated_keys(
 ) -> dict[str, list]:
     """Step 1, per page: ``{"site": [...], "keys": [[...], ...]}``, one entry per text page
     (HTML pages and unreadable records are left out, as in ``toolkit clean``)."""
-    from toolkit.clean.pipeline import prepare
+    from toolkit.clean.steps import prepare
 
     profiles = _context(options or CleanOptions(), None).profiles
     out: dict[str, list] = {"site": [], "keys": []}

@@ -50,6 +50,7 @@ from toolkit.clean.components import Components, bucket_links
 from toolkit.clean.dedup import lsh_bands, signature, verdict
 from toolkit.clean.readers import InputFile, Reject, read_file
 from toolkit.clean.repeated import RepeatedLines
+from toolkit.clean.steps import apply_verdict, prepare
 from toolkit.errors import ToolkitError
 from toolkit.progress import Progress
 
@@ -182,7 +183,6 @@ def _context(options: CleanOptions, repeated: dict[str, frozenset[str]], token: 
 
 def _page_keys(batch: dict[str, Any], options: CleanOptions, token: str) -> dict[str, list]:
     """Step 2, per batch: (site, line keys) of every text page."""
-    from toolkit.clean.pipeline import prepare
 
     profiles = _context(options, {}, token).profiles
     out: dict[str, list] = {"site": [], "keys": []}
@@ -266,7 +266,6 @@ def clean_on_ray(
 ) -> None:
     """Clean ``files`` on Ray; every result, in input order and with its duplicate group, goes
     to ``put`` (the writers of :func:`toolkit.clean.clean_files`, which calls this)."""
-    from toolkit.clean.pipeline import apply_verdict
 
     # no progress bars of Ray's (the toolkit reports progress); small blocks: flat memory
     settings = {"enable_progress_bars": False, "target_max_block_size": 8 << 20}

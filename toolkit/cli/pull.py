@@ -181,7 +181,7 @@ def pull(
                 )
             except NothingChanged as exc:
                 click.echo(
-                    f"Nothing changed since {exc.dataset} {exc.version}: no version written."
+                    f"Nothing changed since {exc.dataset} {exc.version}; no new version written."
                 )
                 return
     stats = pulled.stats
