@@ -26,6 +26,7 @@ from toolkit.clean.article import CleanArticle, CleanOptions, Context, process
 from toolkit.clean.dedup import Deduper, signature
 from toolkit.clean.readers import RawDoc, Reject, record
 from toolkit.clean.repeated import RepeatedLines
+from toolkit.clean.steps import prepare
 from toolkit.clean.writers import COLUMNS
 
 REJECT_COLUMNS = ("reject_reason", "reject_detail")
@@ -72,8 +73,6 @@ def repeated_keys(
 ) -> dict[str, list]:
     """Step 1, per page: ``{"site": [...], "keys": [[...], ...]}``, one entry per text page
     (HTML pages and unreadable records are left out, as in ``toolkit clean``)."""
-    from toolkit.clean.steps import prepare
-
     profiles = _context(options or CleanOptions(), None).profiles
     out: dict[str, list] = {"site": [], "keys": []}
     for item in _rows(batch, None):

@@ -40,6 +40,8 @@ from toolkit.clean.article import (
 )
 from toolkit.clean.dedup import Deduper, signature
 from toolkit.clean.encoding import check_encoding
+from toolkit.clean.engine_ray import clean_on_ray
+from toolkit.clean.engine_ray import require as require_ray
 from toolkit.clean.metadata import LanguageDetector
 from toolkit.clean.profile import load_profiles
 from toolkit.clean.readers import (
@@ -103,13 +105,6 @@ def _pool(options: CleanOptions, repeated: dict[str, frozenset[str]], sign: bool
 
 def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
     return chunked(items, CHUNK)
-
-
-def _ordered(pool: Any, func: Any, items: Iterable[Any], workers: int) -> Iterator[Any]:
-    """:func:`toolkit.parallel.ordered_results` over chunks of ``CHUNK`` items, results item
-    by item."""
-    for results in ordered_results(pool, func, _chunks(items), workers):
-        yield from results
 
 
 def clean_stream(
@@ -259,9 +254,7 @@ def clean_files(
     if not files:
         raise InputError("no inputs: no .txt .html .jsonl .json .csv .parquet files found")
     if engine == "ray":
-        from toolkit.clean import engine_ray
-
-        engine_ray.require()  # before anything is written: Ray installed?
+        require_ray()  # before anything is written: Ray installed?
     stats = CleanStats(files=len(files), files_skipped=skipped, output=str(output))
     with tempfile.TemporaryDirectory(prefix="toolkit-clean-") as tmpdir:
         files = _spool_stdin(files, stdin, tmpdir)
@@ -272,7 +265,7 @@ def clean_files(
         ok = False
         try:
             if engine == "ray":
-                engine_ray.clean_on_ray(files, options, sink.put, stats, progress, output)
+                clean_on_ray(files, options, sink.put, stats, progress, output)
             else:
                 _clean_local(files, options, sink.put, stats, progress, Path(tmpdir))
             ok = True

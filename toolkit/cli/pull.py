@@ -16,7 +16,7 @@ from toolkit.cli.common import (
 )
 from toolkit.dataset.version import parse_version, validate_name
 from toolkit.progress import progress_for
-from toolkit.pull import PullOptions, pull_from_file, pull_from_project
+from toolkit.pull import Pulled, PullOptions, pull_from_file, pull_from_project
 from toolkit.pull.accounting import MAX_REJECTED
 from toolkit.pull.incremental import NothingChanged
 from toolkit.pull.resolve import MATCHES, POLICIES
@@ -184,6 +184,11 @@ def pull(
                     f"Nothing changed since {exc.dataset} {exc.version}; no new version written."
                 )
                 return
+    _report(result, pulled, dataset)
+
+
+def _report(result: Any, pulled: Pulled, dataset: str) -> None:
+    """Print what a pull read and where its version went."""
     stats = pulled.stats
     drafts = f", {stats.drafts} drafts ({stats.drafts_used} used)" if stats.drafts else ""
     click.echo(

@@ -29,7 +29,7 @@ def iter_rows(version_dir: Path, config: str = "default", batch_size: int = 1000
 
 
 class RowSummary:
-    """What :func:`diff_rows` needs of one side, kept per row as a digest, not the row:
+    """What :func:`diff_summaries` needs of one side, kept per row as a digest, not the row:
     row digests by ``id`` and label counts per field. Feed rows with label names."""
 
     def __init__(self, features: Any) -> None:
@@ -90,16 +90,9 @@ def label_counts(rows: list[dict], features: Any) -> dict[str, Counter]:
     return counts
 
 
-def diff_rows(old: list[dict], new: list[dict], features: Any) -> dict:
-    """Rows added, removed and changed (by ``id``) and label-count changes per field."""
-    before, after = RowSummary(features), RowSummary(features)
-    before.add(old)
-    after.add(new)
-    return diff_summaries(before, after)
-
-
 def diff_summaries(before: RowSummary, after: RowSummary) -> dict:
-    """:func:`diff_rows` from two :class:`RowSummary` (memory: a digest per row)."""
+    """Rows added, removed and changed (by ``id``) and label-count changes per field, from two
+    :class:`RowSummary` (memory: a digest per row)."""
     a_ids, b_ids = before.digests.keys(), after.digests.keys()
     changed = sorted(i for i in a_ids & b_ids if before.digests[i] != after.digests[i])
     labels: dict[str, dict[str, dict[str, int]]] = {}

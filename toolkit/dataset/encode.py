@@ -31,10 +31,6 @@ if TYPE_CHECKING:
 _MOD = 1 << 256
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
 def _compile(feature: Any) -> Callable[[Any], Any] | None:
     """A function encoding one value of ``feature``, or None when nothing needs encoding."""
     from datasets import ClassLabel, Features, LargeList, List

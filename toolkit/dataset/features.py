@@ -14,12 +14,9 @@ Default config, one row per article:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from datasets import ClassLabel, Features, Value
 
-if TYPE_CHECKING:
-    from toolkit.schema import Schema
+from toolkit.schema import Schema
 
 ARTICLE_COLUMNS = (
     "id",

@@ -12,6 +12,7 @@ import ijson
 
 from toolkit.crashpoints import crashpoint
 from toolkit.errors import InputError
+from toolkit.labelstudio.pages import download_paged_export
 from toolkit.labelstudio.retry import NO_RETRY, IncompleteDownload, RetryPolicy, with_retries
 
 if TYPE_CHECKING:
@@ -110,8 +111,6 @@ def download_export(client: Any, project_id: int, dest: Path) -> Path:
     Each page is retried with backoff on transient failures (it is idempotent); a page cut
     short is a failure, never a smaller dataset.
     """
-    from toolkit.labelstudio.pages import download_paged_export
-
     download_paged_export(client, project_id, dest, RetryPolicy.from_env())
     crashpoint("pull.downloaded")
     return dest

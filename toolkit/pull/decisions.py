@@ -23,10 +23,12 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from toolkit.dataset.encode import RowEncoder, encode_rows
 from toolkit.dataset.tokens import token_row
 from toolkit.labelstudio.export import download_export, iter_export, temp_export_path
 from toolkit.labelstudio.retry import NO_RETRY, RetryPolicy, with_retries
 from toolkit.pseudonyms import Pseudonymizer
+from toolkit.pull.build import version_features
 from toolkit.pull.resolve import Resolved
 from toolkit.pull.rows import TaskRows, annotation_row, resolved_row
 from toolkit.pull.stats import BuildStats
@@ -107,9 +109,6 @@ class Decisions:
         return out
 
     def _encode(self, rows: TaskRows) -> dict[str, list[Any]]:
-        from toolkit.dataset.encode import RowEncoder, encode_rows
-        from toolkit.pull.build import version_features
-
         if self._encoders is None:
             self._encoders = {c: RowEncoder(f) for c, f in version_features(self.schema).items()}
         where = f"the review decision of task {rows.task_id}"
